@@ -1,0 +1,37 @@
+# Two commands on a fresh machine with Python 3.11 and make:
+#   make run    the main job end to end on the built-in synthetic data (set-up included)
+#   make test   the whole test suite (what .ci/run calls)
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test dagster lint clean
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/credit-reporting-warehouse generate
+	$(BIN)/credit-reporting-warehouse run
+
+test: install
+	$(BIN)/python -m pytest
+
+dagster: install
+	mkdir -p data/dagster_home
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Assets by layer: raw loads, then the dbt models."""

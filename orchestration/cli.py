@@ -1,0 +1,188 @@
+"""The `credit-reporting-warehouse` command: generate data, run the pipeline, show status."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingestion.errors import WarehouseError
+from ingestion.manifest import MANIFEST_NAME, is_batch_month
+from orchestration import settings
+from source_system.config import GeneratorConfig, GeneratorConfigError
+
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from source_system import generate_landing
+
+    cfg = GeneratorConfig(
+        customers=args.customers,
+        first_month=args.first_month,
+        months=args.months,
+        seed=args.seed,
+        encoding=args.encoding,
+        file_format=args.format,
+        rollout_month=args.rollout_month,
+    )
+    out = Path(args.out).resolve()
+    with tqdm(total=cfg.months, desc="generating batches", unit="month") as bar:
+        generate_landing(cfg, out, progress=lambda month: (bar.set_postfix_str(month), bar.update()))
+    print(f"wrote {cfg.months} batches ({cfg.first_month} .. ) for {cfg.customers:,} customers to {out}")
+    return 0
+
+
+def ready_batches(landing: Path) -> tuple[list[str], list[str]]:
+    """Batch months with a manifest (ready) and without one (still being written)."""
+    if not landing.is_dir():
+        raise WarehouseError(
+            f"landing zone {landing} does not exist: run `generate` first or set {settings.LANDING_ENV}"
+        )
+    months = sorted(p.name for p in landing.iterdir() if p.is_dir() and is_batch_month(p.name))
+    ready = [m for m in months if (landing / m / MANIFEST_NAME).is_file()]
+    return ready, [m for m in months if m not in ready]
+
+
+def _prepare_dagster() -> None:
+    """A persistent instance (runs show in the UI) and a dbt manifest matching the code."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.warehouse_path().parent / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    settings.export_for_subprocesses()
+    from orchestration.dbt_project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
+def _failure_message(result) -> str:
+    """The one-line reason of a failed run: the Failure's description, else the error's last line."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            data = event.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            if data.error and data.error.message:
+                return data.error.message.strip().splitlines()[-1]
+    return "run failed"
+
+
+def _run(args: argparse.Namespace) -> int:
+    from orchestration.status import format_status, read_status
+
+    landing = settings.landing_dir()
+    ready, waiting = ready_batches(landing)
+    if args.month:
+        unknown = [m for m in args.month if m not in ready]
+        if unknown:
+            raise WarehouseError(f"no ready batch for {', '.join(unknown)} in {landing}")
+        ready = sorted(args.month)
+    _prepare_dagster()
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.partitions import batch_months
+
+    keys = set(batch_months.get_partition_keys())
+    outside = [m for m in ready if m not in keys]
+    if outside:
+        raise WarehouseError(
+            f"batches {', '.join(outside)} fall outside the partitions starting {settings.first_month()}: "
+            f"set {settings.FIRST_MONTH_ENV} to the first batch month"
+        )
+    instance = DagsterInstance.get()
+    failures = 0
+    load = defs.resolve_job_def("load_batch")
+    for month in tqdm(ready, desc="loading batches", unit="batch"):
+        result = load.execute_in_process(
+            partition_key=month, instance=instance, raise_on_error=False, run_config=QUIET_RUN
+        )
+        if not result.success:
+            failures += 1
+            tqdm.write(f"{month}: {_failure_message(result)}")
+    for month in waiting:
+        print(f"{month}: not ready ({MANIFEST_NAME} missing), left for the next run")
+    print("building dbt models and running their tests ...")
+    build = defs.resolve_job_def("build_models").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN
+    )
+    if not build.success:
+        failures += 1
+        print(f"dbt build failed: {_failure_message(build)}")
+    print()
+    print(format_status(read_status(settings.warehouse_path())))
+    print()
+    print("next:")
+    print("  Dagster UI:   make dagster   (then http://localhost:3000)")
+    print("  status:       .venv/bin/credit-reporting-warehouse status")
+    print("  dashboard and ad-hoc SQL: not built yet (issue 6)")
+    return 1 if failures else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from orchestration.status import format_status, read_status
+
+    path = settings.warehouse_path()
+    if not path.is_file():
+        raise WarehouseError(f"no warehouse at {path}: run `credit-reporting-warehouse run` first")
+    print(format_status(read_status(path)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="credit-reporting-warehouse",
+        description="Consent-gated credit-bureau reporting warehouse: synthetic source data, "
+        "manifest-checked raw loads into DuckDB under Dagster, dbt models.",
+        epilog=f"Paths: {settings.WAREHOUSE_ENV} (warehouse file, default data/warehouse.duckdb), "
+        f"{settings.LANDING_ENV} (landing zone, default data/landing).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="write synthetic landing batches (the built-in data)")
+    defaults = GeneratorConfig()
+    gen.add_argument(
+        "--customers", type=int, default=defaults.customers, help="customers in the base (default %(default)s)"
+    )
+    gen.add_argument(
+        "--first-month", default=defaults.first_month, help="first batch month YYYY-MM (default %(default)s)"
+    )
+    gen.add_argument(
+        "--months", type=int, default=defaults.months, help="number of monthly batches (default %(default)s)"
+    )
+    gen.add_argument(
+        "--rollout-month",
+        type=int,
+        default=defaults.rollout_month,
+        help="1-based month of the first invitation wave (default %(default)s)",
+    )
+    gen.add_argument(
+        "--seed", type=int, default=defaults.seed, help="random seed; same seed, same bytes (default %(default)s)"
+    )
+    gen.add_argument("--encoding", choices=["utf-8", "gb18030"], default=defaults.encoding, help="CSV encoding")
+    gen.add_argument("--format", choices=["csv", "parquet"], default=defaults.file_format, help="file format")
+    gen.add_argument("--out", default=str(settings.landing_dir()), help="landing folder (default %(default)s)")
+    gen.set_defaults(handler=_generate)
+
+    run = sub.add_parser("run", help="load every ready batch, then build and test the dbt models")
+    run.add_argument("--month", action="append", help="load only this batch month (repeatable)")
+    run.set_defaults(handler=_run)
+
+    status = sub.add_parser("status", help="batches loaded and row counts per layer")
+    status.set_defaults(handler=_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (WarehouseError, GeneratorConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""The Dagster definitions, assembled from the modules beside this one."""
+
+from dagster import Definitions
+from dagster_dbt import DbtCliResource
+
+from orchestration import settings
+from orchestration.assets.dbt import warehouse_models
+from orchestration.assets.raw import raw_landing_batch
+from orchestration.dbt_project import dbt_project
+from orchestration.jobs import build_models_job, load_batch_job
+from orchestration.resources import warehouse_from_env
+
+settings.export_for_subprocesses()
+
+defs = Definitions(
+    assets=[raw_landing_batch, warehouse_models],
+    jobs=[load_batch_job, build_models_job],
+    resources={
+        "warehouse": warehouse_from_env(),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    },
+)

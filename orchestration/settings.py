@@ -1,0 +1,46 @@
+"""Where things live: one environment variable each, with defaults inside the project folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+WAREHOUSE_ENV = "CRW_WAREHOUSE"  # the DuckDB file; dbt's profiles.yml reads the same variable
+LANDING_ENV = "CRW_LANDING"  # the landing zone the source systems write batches into
+FIRST_MONTH_ENV = "CRW_FIRST_MONTH"  # the first batch month Dagster partitions by
+MEMORY_LIMIT_ENV = "CRW_DUCKDB_MEMORY_LIMIT"
+DEFAULT_FIRST_MONTH = "2024-01"
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get(WAREHOUSE_ENV, PROJECT_ROOT / "data" / "warehouse.duckdb")).resolve()
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get(LANDING_ENV, PROJECT_ROOT / "data" / "landing")).resolve()
+
+
+def first_month() -> str:
+    return os.environ.get(FIRST_MONTH_ENV, DEFAULT_FIRST_MONTH)
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV, "8GB")
+
+
+def put_interpreter_bin_on_path() -> None:
+    """dbt runs as a subprocess: use the dbt installed beside this interpreter."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def export_for_subprocesses() -> None:
+    """Give the dbt subprocess this process's dbt and warehouse file (absolute)."""
+    put_interpreter_bin_on_path()
+    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
+    os.environ.setdefault("CRW_DUCKDB_TEMP_DIR", str(warehouse_path().parent / "duckdb_tmp"))

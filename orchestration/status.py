@@ -1,0 +1,71 @@
+"""What is in the warehouse: batches loaded, rows per layer (read by `status` and after `run`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+LAYERS = ("raw", "staging", "intermediate", "marts")
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    path: Path
+    batches: list[tuple[str, str, int]]  # (month, latest status, rows loaded)
+    rows_by_layer: dict[str, dict[str, int]]  # layer -> relation -> rows
+
+
+def read_status(path: Path) -> WarehouseStatus:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        has_audit = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'load_batches'"
+        ).fetchone()[0]
+        batches = []
+        if has_audit:
+            batches = con.execute(
+                """
+                with latest as (
+                    select batch_month, status, rows_loaded,
+                           max(loaded_at) over (partition by batch_month) as last_attempt, loaded_at
+                    from audit.load_batches
+                )
+                select strftime(batch_month, '%Y-%m'), min(status), sum(rows_loaded)::bigint
+                from latest where loaded_at = last_attempt
+                group by batch_month order by batch_month
+                """
+            ).fetchall()
+        relations = con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name in (?, ?, ?, ?) "
+            "union all select schema_name, view_name from duckdb_views() where schema_name in (?, ?, ?, ?) "
+            "order by 1, 2",
+            [*LAYERS, *LAYERS],
+        ).fetchall()
+        rows: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
+        for schema, name in relations:
+            rows[schema][name] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        return WarehouseStatus(path, batches, rows)
+    finally:
+        con.close()
+
+
+def format_status(status: WarehouseStatus) -> str:
+    loaded = [b for b in status.batches if b[1] == "LOADED"]
+    lines = [f"warehouse: {status.path}"]
+    if status.batches:
+        lines.append(
+            f"batches loaded: {len(loaded)} of {len(status.batches)} attempted"
+            + (f" ({loaded[0][0]} .. {loaded[-1][0]})" if loaded else "")
+        )
+        for month, state, _ in status.batches:
+            if state != "LOADED":
+                lines.append(f"  {month}: {state} (see audit.load_batches)")
+    else:
+        lines.append("batches loaded: none yet")
+    for layer, relations in status.rows_by_layer.items():
+        if relations:
+            lines.append(f"{layer}: {sum(relations.values()):,} rows in {len(relations)} relations")
+            lines += [f"  {layer}.{name}: {n:,}" for name, n in relations.items()]
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""Shared fixtures: a small generated landing zone, Dagster materializations into tmp warehouses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration import settings
+
+# Nothing a test runs may touch the project's own data/ folder.
+_SAFE_HOME = Path(tempfile.mkdtemp(prefix="crw-tests-"))
+os.environ[settings.WAREHOUSE_ENV] = str(_SAFE_HOME / "default.duckdb")
+os.environ[settings.LANDING_ENV] = str(_SAFE_HOME / "landing")
+os.environ["DAGSTER_HOME"] = str(_SAFE_HOME / "dagster_home")
+(_SAFE_HOME / "dagster_home").mkdir()
+settings.put_interpreter_bin_on_path()
+
+# dagster-dbt reads target/manifest.json when the dbt assets are defined: prepare it once, first.
+from orchestration.dbt_project import dbt_project  # noqa: E402
+
+dbt_project.preparer.prepare(dbt_project)
+
+from dagster import DagsterInstance, materialize  # noqa: E402
+
+from orchestration.assets.raw import raw_landing_batch  # noqa: E402
+from orchestration.resources import Warehouse  # noqa: E402
+from source_system import GeneratorConfig, generate_landing  # noqa: E402
+
+SMALL = GeneratorConfig(customers=600, months=8, rollout_month=4)
+
+
+@pytest.fixture(scope="session")
+def small_landing(tmp_path_factory) -> Path:
+    """Eight monthly batches of 600 customers, rollout from the 4th month. Read-only: copy to change."""
+    out = tmp_path_factory.mktemp("landing") / "landing"
+    generate_landing(SMALL, out)
+    return out
+
+
+@pytest.fixture
+def landing(small_landing: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the small landing zone."""
+    return Path(shutil.copytree(small_landing, tmp_path / "landing"))
+
+
+@pytest.fixture(scope="session")
+def instance() -> DagsterInstance:
+    return DagsterInstance.ephemeral()
+
+
+def load_month(instance: DagsterInstance, warehouse: Path, landing: Path, month: str):
+    """A real Dagster materialization of one batch month's raw assets."""
+    return materialize(
+        [raw_landing_batch],
+        partition_key=month,
+        resources={"warehouse": Warehouse(database_path=str(warehouse), landing_dir=str(landing))},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def failure_message(result) -> str:
+    failures = [e for e in result.all_events if e.is_step_failure]
+    return failures[0].step_failure_data.error.message if failures else ""
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

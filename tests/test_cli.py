@@ -1,0 +1,63 @@
+"""The project command: readable help, one-line errors for user mistakes, a working run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ingestion.contract import MANIFEST_NAME
+from orchestration.settings import LANDING_ENV, WAREHOUSE_ENV
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+def test_help_lists_the_subcommands():
+    result = cli("--help")
+    assert result.returncode == 0
+    for command in ("generate", "run", "status"):
+        assert command in result.stdout
+
+
+def test_user_mistakes_get_one_line_and_no_traceback(tmp_path: Path):
+    cases = [
+        (("generate", "--first-month", "2024-13", "--out", str(tmp_path / "x")), {}, "first month must be YYYY-MM"),
+        (("status",), {WAREHOUSE_ENV: str(tmp_path / "none.duckdb")}, "no warehouse at"),
+        (("run",), {LANDING_ENV: str(tmp_path / "nowhere")}, "does not exist: run `generate` first"),
+    ]
+    for args, env, message in cases:
+        result = cli(*args, env=env)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_ones(tmp_path: Path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    env = {LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse), "DAGSTER_HOME": str(tmp_path / "dh")}
+    generated = cli("generate", "--customers", "300", "--months", "4", "--out", str(landing), env=env)
+    assert generated.returncode == 0, generated.stderr
+    (landing / "2024-04" / MANIFEST_NAME).unlink()  # still being written
+    bills = landing / "2024-03" / "bills.csv"
+    bills.write_bytes(bills.read_bytes()[:-200])  # truncated in transit
+
+    result = cli("run", env=env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    out = result.stdout
+    assert "2024-03: batch 2024-03 rejected (bills.csv): sha256 differs from the manifest" in out
+    assert "2024-04: not ready (_manifest.json missing)" in out
+    assert "batches loaded: 2 of 3 attempted (2024-01 .. 2024-02)" in out
+    assert "staging.stg_landing__customers" in out
+    assert "Traceback" not in result.stdout + result.stderr
+
+    status = cli("status", env=env)
+    assert status.returncode == 0 and "2024-03: REJECTED" in status.stdout

@@ -1,0 +1,40 @@
+"""The Dagster definitions load, validate, and wire dbt sources onto the raw-load assets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import AssetKey
+
+from ingestion.contract import LANDING_FILES
+from orchestration.definitions import defs
+from orchestration.settings import PROJECT_ROOT
+
+
+def test_definitions_hold_one_raw_asset_per_landing_file_and_the_dbt_models():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {f"raw/{spec.name}" for spec in LANDING_FILES} <= keys
+    assert {"staging/stg_landing__bills", "intermediate/int_customer_history"} <= keys
+    # dbt sources are the raw-load assets: staging depends on them, not on separate source assets.
+    parents = graph.get(AssetKey(["staging", "stg_landing__bills"])).parent_keys
+    assert parents == {AssetKey(["raw", "bills"])}
+    assert graph.get(AssetKey(["raw", "bills"])).partitions_def is not None
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"load_batch", "build_models"}
+
+
+def test_dagster_definitions_validate_passes():
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr

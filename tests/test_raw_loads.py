@@ -1,0 +1,215 @@
+"""Raw loads under Dagster: verified, idempotent, replace-on-resend, whole-or-nothing, audited."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from conftest import failure_message, load_month, query
+
+import ingestion.raw_load as raw_load
+from ingestion.contract import LANDING_FILES, MANIFEST_NAME
+from ingestion.manifest import file_sha256
+
+MONTHS = [f"2024-{m:02d}" for m in range(1, 9)]
+CONTENT_HASH = "select count(*), sum(hash(t)) from (select * exclude (_loaded_at) from raw.{table}) t"
+
+
+def manifest_rows(landing: Path, month: str) -> dict[str, int]:
+    files = json.loads((landing / month / MANIFEST_NAME).read_text())["files"]
+    return {Path(name).stem: meta["rows"] for name, meta in files.items()}
+
+
+def raw_rows(warehouse: Path, month: str) -> dict[str, int]:
+    return {
+        spec.name: query(warehouse, f"select count(*) from raw.{spec.name} where _batch_month = ?", [month + "-01"])[0][
+            0
+        ]
+        for spec in LANDING_FILES
+    }
+
+
+def rewrite(landing: Path, month: str, file_name: str, edit) -> None:
+    """Edit a file of a batch and re-sign it in the manifest, as a source system resending it would."""
+    path = landing / month / file_name
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows = edit(rows)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    manifest_path = landing / month / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][file_name] = {"rows": len(rows) - 1, "sha256": file_sha256(path)}
+    manifest_path.write_text(json.dumps(manifest))
+
+
+def test_every_batch_loads_with_the_manifest_row_counts(instance, small_landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    for month in MONTHS:
+        result = load_month(instance, warehouse, small_landing, month)
+        assert result.success, failure_message(result)
+        assert raw_rows(warehouse, month) == manifest_rows(small_landing, month)
+    audit = query(
+        warehouse,
+        "select status, count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined) "
+        "from audit.load_batches group by 1",
+    )
+    total = sum(sum(manifest_rows(small_landing, m).values()) for m in MONTHS)
+    assert audit == [("LOADED", 8 * 7, total, total, 0)]
+    # Load metadata: batch month, source file, row position, load time.
+    first = query(
+        warehouse,
+        "select _source_file, _source_row, bill_id from raw.bills where _batch_month = '2024-02-01' "
+        "order by _source_row limit 1",
+    )
+    with open(small_landing / "2024-02" / "bills.csv", encoding="utf-8") as fh:
+        first_bill = list(csv.DictReader(fh))[0]["bill_id"]
+    assert first == [("bills.csv", 1, first_bill)]
+
+
+def test_loading_a_batch_twice_leaves_the_warehouse_as_if_loaded_once(instance, small_landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert load_month(instance, warehouse, small_landing, "2024-01").success
+    before = {s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES}
+    assert load_month(instance, warehouse, small_landing, "2024-01").success
+    after = {s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES}
+    assert before == after and before["bills"][0][0] > 0
+    assert query(warehouse, "select count(*) from audit.load_batches")[0][0] == 2 * 7
+
+
+def test_a_resent_batch_replaces_the_old_one_whole(instance, landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert load_month(instance, warehouse, landing, "2024-02").success
+    old_ids = {r[0] for r in query(warehouse, "select bill_id from raw.bills")}
+    rewrite(landing, "2024-02", "bills.csv", lambda rows: rows[:1] + rows[11:])  # ten bills withdrawn
+    assert load_month(instance, warehouse, landing, "2024-02").success
+    new_ids = {r[0] for r in query(warehouse, "select bill_id from raw.bills")}
+    assert len(new_ids) == len(old_ids) - 10 and new_ids < old_ids
+    assert raw_rows(warehouse, "2024-02") == manifest_rows(landing, "2024-02")
+
+
+def test_a_batch_without_manifest_is_not_ready_and_nothing_is_loaded(instance, landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    (landing / "2024-03" / MANIFEST_NAME).unlink()
+    result = load_month(instance, warehouse, landing, "2024-03")
+    assert not result.success
+    assert "batch 2024-03 is not ready: _manifest.json is missing" in failure_message(result)
+    assert "Traceback" not in failure_message(result)
+    assert set(raw_rows(warehouse, "2024-03").values()) == {0}
+
+
+def test_a_failure_mid_load_leaves_the_previous_version_intact(instance, landing, tmp_path, monkeypatch):
+    warehouse = tmp_path / "w.duckdb"
+    assert load_month(instance, warehouse, landing, "2024-02").success
+    before = {s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES}
+    rewrite(landing, "2024-02", "bills.csv", lambda rows: rows[:-5])
+
+    real_insert, inserted = raw_load.insert_file, []
+
+    def crash_on_the_fourth_file(con, spec, *args):
+        if len(inserted) == 3:
+            raise OSError("disk full (injected)")
+        inserted.append(spec.name)
+        real_insert(con, spec, *args)
+
+    monkeypatch.setattr(raw_load, "insert_file", crash_on_the_fourth_file)
+    result = load_month(instance, warehouse, landing, "2024-02")
+    assert not result.success and inserted == ["customers", "accounts", "agreements"]
+    after = {s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES}
+    assert after == before  # nothing of the failed attempt, all of the old version
+    attempts = query(warehouse, "select status, count(*) from audit.load_batches group by 1 order by 1")
+    assert attempts == [("LOADED", 7), ("REJECTED", 7)]
+
+
+def truncate(rows):
+    return rows[:-3]
+
+
+def bad_amount(rows):
+    rows[5][rows[0].index("amount_due")] = "12,50"
+    return rows
+
+
+def no_offset(rows):
+    rows[2][rows[0].index("paid_at")] = rows[2][rows[0].index("paid_at")][:19]
+    return rows
+
+
+def rename_column(rows):
+    rows[0][rows[0].index("amount")] = "amt"
+    return rows
+
+
+@pytest.mark.parametrize(
+    "file_name, edit, re_sign, reason",
+    [
+        ("bills.csv", truncate, False, "rejected (bills.csv): sha256 differs from the manifest"),
+        ("bills.csv", bad_amount, True, "row 5, amount_due = '12,50' is not an amount in yuan"),
+        ("repayments.csv", no_offset, True, "paid_at = "),
+        ("repayments.csv", rename_column, True, "missing columns ['amount']; unexpected columns ['amt']"),
+    ],
+)
+def test_a_batch_that_cannot_be_trusted_is_rejected_whole(
+    instance, landing, tmp_path, file_name, edit, re_sign, reason
+):
+    warehouse = tmp_path / "w.duckdb"
+    if re_sign:
+        rewrite(landing, "2024-04", file_name, edit)
+    else:
+        path = landing / "2024-04" / file_name
+        path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:-3]), encoding="utf-8")
+    result = load_month(instance, warehouse, landing, "2024-04")
+    assert not result.success
+    assert reason in failure_message(result)
+    assert set(raw_rows(warehouse, "2024-04").values()) == {0}
+    audit = query(warehouse, "select status, reason from audit.load_batches where file_name = ?", [file_name])
+    assert audit[0][0] == "REJECTED" and reason.split(": ")[-1] in audit[0][1]
+
+
+def test_a_manifest_declaring_the_wrong_row_count_is_rejected(instance, landing, tmp_path):
+    manifest_path = landing / "2024-05" / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["invitations.csv"]["rows"] += 1
+    manifest_path.write_text(json.dumps(manifest))
+    result = load_month(instance, tmp_path / "w.duckdb", landing, "2024-05")
+    assert "invitations.csv" in failure_message(result) and "the manifest says" in failure_message(result)
+
+
+def test_gb18030_and_parquet_batches_load_the_same_rows_as_utf8_csv(instance, tmp_path):
+    from source_system import GeneratorConfig, generate_landing
+
+    contents = {}
+    for variant, options in {
+        "utf8": {},
+        "gb18030": {"encoding": "gb18030"},
+        "parquet": {"file_format": "parquet"},
+    }.items():
+        landing = tmp_path / variant
+        generate_landing(GeneratorConfig(customers=150, months=2, **options), landing)
+        warehouse = tmp_path / f"{variant}.duckdb"
+        for month in ("2024-01", "2024-02"):
+            result = load_month(instance, warehouse, landing, month)
+            assert result.success, failure_message(result)
+        contents[variant] = {
+            s.name: query(
+                warehouse,
+                f"select count(*), sum(hash(t)) from (select * exclude (_loaded_at, _source_file) from raw.{s.name}) t",
+            )
+            for s in LANDING_FILES
+        }
+    assert contents["utf8"]["customers"][0][0] > 0
+    assert contents["gb18030"] == contents["utf8"] == contents["parquet"]
+
+
+def test_a_gb18030_file_declared_utf8_is_rejected(instance, tmp_path):
+    from source_system import GeneratorConfig, generate_landing
+
+    landing = tmp_path / "landing"
+    generate_landing(GeneratorConfig(customers=150, months=1, encoding="gb18030"), landing)
+    manifest_path = landing / "2024-01" / MANIFEST_NAME
+    manifest_path.write_text(manifest_path.read_text().replace('"gb18030"', '"utf-8"'))
+    result = load_month(instance, tmp_path / "w.duckdb", landing, "2024-01")
+    assert not result.success
+    assert "rejected (customers.csv): not valid utf-8" in failure_message(result)
