@@ -32,8 +32,8 @@ class Window:
     """Local-time (UTC+8, R1) month boundaries as seconds since 1970-01-01 00:00 local."""
 
     def __init__(self, first_month: str, months: int) -> None:
-        first = np.datetime64(first_month, "M")
-        bounds = first + np.arange(months + 1)
+        self.first = np.datetime64(first_month, "M")
+        bounds = self.first + np.arange(months + 1)
         self.labels = [str(m) for m in bounds[:-1]]
         self.starts = bounds.astype("datetime64[s]").astype(np.int64)
         self.start_days = bounds.astype("datetime64[D]").astype(np.int64)
@@ -45,8 +45,8 @@ class Window:
         return int(self.starts[m + 1])
 
     def month_of(self, t: np.ndarray) -> np.ndarray:
-        """Window index of each local time (-1 before the window, len after it)."""
-        return np.searchsorted(self.starts, t, side="right") - 1
+        """Month index of each local time relative to the window's first month (negative before it)."""
+        return (t.astype("datetime64[s]").astype("datetime64[M]") - self.first).astype(np.int64)
 
 
 class Population:
@@ -87,8 +87,8 @@ class Population:
         j_open = np.maximum(j_open, self.registered + 30 * DAY + rng.integers(0, DAY, n))
         j_term = JIEBEI_TERMS[rng.integers(0, 4, n)]
         j_open_month = win.month_of(j_open)
-        ended_before = (j_open < w0) & (j_open_month + j_term < 0)  # month_of is -1 before window
-        j_cust = np.flatnonzero(takes_loan & (j_open < w_end) & ~ended_before & (j_open >= w0 - 7 * 31 * DAY))
+        ended_before = j_open_month + j_term < 0  # last instalment billed before the window
+        j_cust = np.flatnonzero(takes_loan & (j_open < w_end) & ~ended_before)
 
         self.acct_customer = np.concatenate([h_cust, j_cust])
         self.is_jiebei = np.concatenate([np.zeros(len(h_cust), bool), np.ones(len(j_cust), bool)])
@@ -107,8 +107,8 @@ class Population:
             np.int64
         )
         self.instalment_cents = np.where(self.is_jiebei, self.total_cents // np.maximum(self.term, 1), 0)
+        # Instalment k of a loan is billed in month open_month + k (earlier ones count as paid).
         self.open_month = win.month_of(self.opened)
-        # Opening (pre-window loans: as of the window) is billed from the next month.
         self.huabei_of_customer = np.full(n, -1, dtype=np.int64)
         self.huabei_of_customer[h_cust] = np.arange(len(h_cust))
 

@@ -213,3 +213,53 @@ def test_a_gb18030_file_declared_utf8_is_rejected(instance, tmp_path):
     result = load_month(instance, tmp_path / "w.duckdb", landing, "2024-01")
     assert not result.success
     assert "rejected (customers.csv): not valid utf-8" in failure_message(result)
+
+
+KILLED_MID_LOAD = """
+import os, sys, time, duckdb
+from pathlib import Path
+import ingestion.raw_load as raw_load
+real_insert, done = raw_load.insert_file, []
+def slow_insert(con, spec, *args):
+    real_insert(con, spec, *args)
+    done.append(spec.name)
+    if len(done) == 3:
+        Path(sys.argv[3]).touch()  # three files written inside the open transaction
+        time.sleep(600)
+raw_load.insert_file = slow_insert
+raw_load.load_batch(duckdb.connect(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def test_a_process_killed_mid_load_leaves_the_previous_version(instance, landing, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    warehouse = tmp_path / "w.duckdb"
+    assert load_month(instance, warehouse, landing, "2024-02").success
+    before = {s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES}
+    rewrite(landing, "2024-02", "customers.csv", lambda rows: rows[:-7])
+    marker = tmp_path / "three-files-in"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_LOAD, str(warehouse), str(landing / "2024-02"), str(marker)]
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the load never reached its third file"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = {s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES}
+    assert after == before
+
+
+def test_batches_arriving_out_of_order_give_the_same_raw_tables(instance, small_landing, tmp_path):
+    contents = []
+    for order in (MONTHS[:4], list(reversed(MONTHS[:4]))):
+        warehouse = tmp_path / f"{order[0]}.duckdb"
+        for month in order:
+            assert load_month(instance, warehouse, small_landing, month).success
+        contents.append({s.name: query(warehouse, CONTENT_HASH.format(table=s.name)) for s in LANDING_FILES})
+    assert contents[0] == contents[1]

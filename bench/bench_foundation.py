@@ -1,0 +1,98 @@
+"""Benchmark of the foundation: generate N customers x M months, load raw, run the pipeline.
+
+Prints wall time and peak RSS of each step (each step runs as its own process, so its peak
+memory is its own). Figures, not pass/fail:
+
+    .venv/bin/python bench/bench_foundation.py --customers 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LOAD_ONLY = """
+import sys, duckdb
+from pathlib import Path
+from ingestion.raw_load import load_batch
+con = duckdb.connect(sys.argv[2])
+for batch in sorted(Path(sys.argv[1]).iterdir()):
+    load_batch(con, batch)
+print(sum(con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in
+      ["customers", "accounts", "agreements", "invitations", "bills", "repayments", "account_snapshots"]))
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB, and stdout of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"step failed ({proc.returncode}): {' '.join(cmd)}\n{out[-2000:]}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, out
+
+
+def folder_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    parser.add_argument("--skip-pipeline", action="store_true", help="generate and load raw only")
+    parser.add_argument("--work-dir", help="where to write (default: a temp folder, removed after)")
+    args = parser.parse_args()
+
+    work = Path(args.work_dir or tempfile.mkdtemp(prefix="crw-bench-"))
+    landing = work / "landing"
+    env = {**os.environ, "CRW_LANDING": str(landing), "DAGSTER_HOME": str(work / "dagster_home")}
+    py = sys.executable
+    print(f"customers={args.customers:,} months={args.months} format={args.format} cores={os.cpu_count()}")
+
+    gen_s, gen_mb, _ = timed(
+        [
+            py,
+            "-m",
+            "orchestration.cli",
+            "generate",
+            "--customers",
+            str(args.customers),
+            "--months",
+            str(args.months),
+            "--format",
+            args.format,
+            "--out",
+            str(landing),
+        ],
+        env,
+    )
+    print(f"generate      {gen_s:8.1f} s   peak RSS {gen_mb:7.0f} MB   landing {folder_mb(landing):8.0f} MB")
+
+    load_s, load_mb, out = timed([py, "-c", LOAD_ONLY, str(landing), str(work / "raw_only.duckdb")], env)
+    rows = int(out.strip().splitlines()[-1])
+    print(f"raw load      {load_s:8.1f} s   peak RSS {load_mb:7.0f} MB   {rows:,} rows ({rows / load_s:,.0f} rows/s)")
+
+    if not args.skip_pipeline:
+        env["CRW_WAREHOUSE"] = str(work / "warehouse.duckdb")
+        run_s, run_mb, _ = timed([py, "-m", "orchestration.cli", "run"], env)
+        size = (work / "warehouse.duckdb").stat().st_size / 2**20
+        print(
+            f"pipeline run  {run_s:8.1f} s   peak RSS {run_mb:7.0f} MB   warehouse {size:8.0f} MB"
+            " (Dagster loads + dbt build)"
+        )
+    if not args.work_dir:
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+if __name__ == "__main__":
+    main()
