@@ -64,8 +64,12 @@ def _failure_message(result) -> str:
             data = event.step_failure_data
             if data.user_failure_data and data.user_failure_data.description:
                 return data.user_failure_data.description
-            if data.error and data.error.message:
-                return data.error.message.strip().splitlines()[-1]
+            error = data.error
+            while error is not None and error.cause is not None:  # the root cause says what went wrong
+                error = error.cause
+            lines = [line for line in (error.message if error else "").splitlines() if line.strip()]
+            if lines:
+                return lines[0].strip()
     return "run failed"
 
 

@@ -26,7 +26,9 @@ from orchestration.dbt_project import dbt_project  # noqa: E402
 dbt_project.preparer.prepare(dbt_project)
 
 from dagster import DagsterInstance, materialize  # noqa: E402
+from dagster_dbt import DbtCliResource  # noqa: E402
 
+from orchestration.assets.dbt import warehouse_models  # noqa: E402
 from orchestration.assets.raw import raw_landing_batch  # noqa: E402
 from orchestration.resources import Warehouse  # noqa: E402
 from source_system import GeneratorConfig, generate_landing  # noqa: E402
@@ -75,3 +77,29 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def load_all(instance: DagsterInstance, warehouse: Path, landing: Path) -> None:
+    for batch in sorted(p for p in landing.iterdir() if p.is_dir()):
+        result = load_month(instance, warehouse, landing, batch.name)
+        assert result.success, failure_message(result)
+
+
+def dbt_build(instance: DagsterInstance, warehouse: Path):
+    """A real Dagster materialization of every dbt model and test on this warehouse."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
+        return materialize(
+            [warehouse_models],
+            resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+            instance=instance,
+            raise_on_error=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(instance, small_landing, tmp_path_factory):
+    """The small landing zone loaded and built once: (warehouse path, dbt materialization result)."""
+    warehouse = tmp_path_factory.mktemp("small-warehouse") / "w.duckdb"
+    load_all(instance, warehouse, small_landing)
+    return warehouse, dbt_build(instance, warehouse)

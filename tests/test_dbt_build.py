@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
-import pytest
-from conftest import failure_message, load_month, query
-from dagster import materialize
-from dagster_dbt import DbtCliResource
+from conftest import failure_message, query
 
-from orchestration.assets.dbt import warehouse_models
-from orchestration.dbt_project import dbt_project
 from orchestration.settings import DBT_PROJECT_DIR, WAREHOUSE_ENV
 
 
-@pytest.fixture(scope="module")
-def built_warehouse(instance, small_landing, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("dbt") / "w.duckdb"
-    for month in [f"2024-{m:02d}" for m in range(1, 9)]:
-        assert load_month(instance, warehouse, small_landing, month).success
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(WAREHOUSE_ENV, str(warehouse))
-        result = materialize(
-            [warehouse_models],
-            resources={"dbt": DbtCliResource(project_dir=dbt_project)},
-            instance=instance,
-            raise_on_error=False,
-        )
-    return warehouse, result
-
-
-def test_dbt_build_under_dagster_is_green_with_every_check_passing(built_warehouse):
-    _, result = built_warehouse
+def test_dbt_build_under_dagster_is_green_with_every_check_passing(small_warehouse):
+    _, result = small_warehouse
     assert result.success, failure_message(result)
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) >= 20
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
 
 
-def test_staging_keeps_the_latest_customer_version(built_warehouse):
-    warehouse, _ = built_warehouse
+def test_staging_keeps_the_latest_customer_version(small_warehouse):
+    warehouse, _ = small_warehouse
     mismatches = query(
         warehouse,
         """
@@ -57,8 +37,8 @@ def test_staging_keeps_the_latest_customer_version(built_warehouse):
     assert query(warehouse, "select count(*) from staging.stg_landing__customers") == [(600,)]
 
 
-def test_customer_history_is_a_gapless_scd2(built_warehouse):
-    warehouse, _ = built_warehouse
+def test_customer_history_is_a_gapless_scd2(small_warehouse):
+    warehouse, _ = small_warehouse
     gaps = query(
         warehouse,
         """
@@ -75,8 +55,8 @@ def test_customer_history_is_a_gapless_scd2(built_warehouse):
     assert gaps == [(0,)] and current == [(600, 600)]
 
 
-def test_plain_dbt_build_works_without_dagster(built_warehouse, tmp_path):
-    warehouse, _ = built_warehouse
+def test_plain_dbt_build_works_without_dagster(small_warehouse, tmp_path):
+    warehouse, _ = small_warehouse
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     result = subprocess.run(
@@ -89,3 +69,41 @@ def test_plain_dbt_build_works_without_dagster(built_warehouse, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ERROR=0" in result.stdout
+
+
+def test_published_marts_are_documented_and_contract_enforced():
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    assert "credit_report_monthly" in {n["name"] for n in marts}
+    for node in marts:
+        assert node["config"]["contract"]["enforced"], node["name"]
+        assert node["description"].strip(), node["name"]
+        undocumented = [c for c, meta in node["columns"].items() if not meta["description"].strip()]
+        assert not undocumented, (node["name"], undocumented)
+
+
+def test_the_dbt_docs_site_builds(small_warehouse, tmp_path):
+    warehouse, _ = small_warehouse
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    target = tmp_path / "docs"
+    result = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), "dbt"),
+            "docs",
+            "generate",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(target),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, WAREHOUSE_ENV: str(copy)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert "model.credit_reporting_warehouse.credit_report_monthly" in catalog["nodes"]
+    assert (target / "index.html").stat().st_size > 10_000

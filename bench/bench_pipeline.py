@@ -1,9 +1,9 @@
-"""Benchmark of the foundation: generate N customers x M months, load raw, run the pipeline.
+"""Benchmark: generate N customers x M months, load raw, build the reporting mart, run the pipeline.
 
 Prints wall time and peak RSS of each step (each step runs as its own process, so its peak
 memory is its own). Figures, not pass/fail:
 
-    .venv/bin/python bench/bench_foundation.py --customers 1000000
+    .venv/bin/python bench/bench_pipeline.py --customers 1000000
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 LOAD_ONLY = """
 import sys, duckdb
 from pathlib import Path
@@ -38,6 +39,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     if proc.returncode != 0:
         sys.exit(f"step failed ({proc.returncode}): {' '.join(cmd)}\n{out[-2000:]}")
     return time.perf_counter() - start, usage.ru_maxrss / 1024, out
+
+
+def duckdb_count(path: Path, relation: str) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(f"select count(*) from {relation}").fetchone()[0]
+    finally:
+        con.close()
 
 
 def folder_mb(path: Path) -> float:
@@ -81,6 +92,13 @@ def main() -> None:
     load_s, load_mb, out = timed([py, "-c", LOAD_ONLY, str(landing), str(work / "raw_only.duckdb")], env)
     rows = int(out.strip().splitlines()[-1])
     print(f"raw load      {load_s:8.1f} s   peak RSS {load_mb:7.0f} MB   {rows:,} rows ({rows / load_s:,.0f} rows/s)")
+
+    dbt = str(Path(py).parent / "dbt")
+    mart_env = {**env, "CRW_WAREHOUSE": str(work / "raw_only.duckdb"), "CRW_DUCKDB_TEMP_DIR": str(work / "tmp")}
+    dbt_args = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(work / "target")]
+    mart_s, mart_mb, _ = timed([dbt, "run", "--select", "+credit_report_monthly", *dbt_args], mart_env)
+    records = duckdb_count(work / "raw_only.duckdb", "marts.credit_report_monthly")
+    print(f"reporting mart{mart_s:8.1f} s   peak RSS {mart_mb:7.0f} MB   {records:,} records")
 
     if not args.skip_pipeline:
         env["CRW_WAREHOUSE"] = str(work / "warehouse.duckdb")

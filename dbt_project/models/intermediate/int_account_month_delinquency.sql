@@ -1,0 +1,128 @@
+-- R9, R13, P3, P10: month-end delinquency and amounts per account-month.
+-- At month end, bills due before the last day (P3) are due; the FIFO-covered ones are a prefix of
+-- them (P4), so: overdue_periods = bills due - bills covered, overdue_amount = total due - paid,
+-- days_past_due from the oldest uncovered bill's due date to the last day. ASOF joins find the
+-- prefixes without expanding bills x months.
+with spine as (
+    select * from {{ ref('int_account_months') }}
+),
+
+bills as (
+    select * from {{ ref('int_bill_coverage') }}
+),
+
+repayments as (
+    select * from {{ ref('stg_landing__repayments') }}
+),
+
+paid_by_month as (
+    select account_id, paid_month, sum(amount) as amount_paid
+    from repayments
+    group by account_id, paid_month
+),
+
+paid_running as (
+    select
+        account_id,
+        paid_month,
+        amount_paid,
+        sum(amount_paid) over (partition by account_id order by paid_month rows unbounded preceding) as paid_to_date
+    from paid_by_month
+),
+
+due_prefix as (  -- per due date: how many bills, and how much, are due up to it
+    select account_id, due_date, max(bill_seq) as bills_due, max(cumulative_due) as total_due
+    from bills
+    group by account_id, due_date
+),
+
+covered_prefix as (  -- per cumulative total: how many bills it covers
+    select account_id, cumulative_due, max(bill_seq) as bills_covered
+    from bills
+    group by account_id, cumulative_due
+),
+
+due_in_month as (
+    select
+        account_id,
+        due_month,
+        sum(amount_due) as amount_due,
+        -- M: a bill due this month covered after its due date, yet by the month's end
+        bool_or(covered_on > due_date and covered_on <= last_day(due_month)) as any_paid_late_within_month
+    from bills
+    group by account_id, due_month
+),
+
+with_paid as (
+    select
+        spine.*,
+        coalesce(paid_running.paid_to_date, 0) as paid_to_date
+    from spine
+    asof left join paid_running
+        on spine.account_id = paid_running.account_id
+        and spine.report_month >= paid_running.paid_month
+),
+
+with_due as (
+    select
+        with_paid.*,
+        coalesce(due_prefix.bills_due, 0) as bills_due,
+        coalesce(due_prefix.total_due, 0) as total_due
+    from with_paid
+    asof left join due_prefix
+        on with_paid.account_id = due_prefix.account_id
+        and with_paid.month_end > due_prefix.due_date
+),
+
+with_covered as (
+    select
+        with_due.*,
+        coalesce(covered_prefix.bills_covered, 0) as bills_covered
+    from with_due
+    asof left join covered_prefix
+        on with_due.account_id = covered_prefix.account_id
+        and with_due.paid_to_date >= covered_prefix.cumulative_due
+),
+
+delinquency as (
+    select
+        *,
+        greatest(bills_due - bills_covered, 0) as overdue_periods,
+        greatest(total_due - paid_to_date, 0) as overdue_amount
+    from with_covered
+)
+
+select
+    delinquency.account_id,
+    delinquency.customer_id,
+    delinquency.product,
+    delinquency.opened_on,
+    delinquency.opened_month,
+    delinquency.closed_month,
+    delinquency.report_month,
+    delinquency.month_end,
+    delinquency.is_closing_month,
+    snapshots.credit_limit,
+    snapshots.outstanding_balance as balance,
+    cast(coalesce(due_in_month.amount_due, 0) as decimal(18, 2)) as amount_due,
+    cast(coalesce(paid_by_month.amount_paid, 0) as decimal(18, 2)) as amount_paid,
+    cast(
+        case when delinquency.overdue_periods > 0 then delinquency.month_end - oldest_unpaid.due_date else 0 end
+        as integer
+    ) as days_past_due,
+    cast(delinquency.overdue_periods as integer) as overdue_periods,
+    cast(delinquency.overdue_amount as decimal(18, 2)) as overdue_amount,
+    coalesce(due_in_month.any_paid_late_within_month, false) as paid_late_within_month
+from delinquency
+left join bills as oldest_unpaid
+    on delinquency.account_id = oldest_unpaid.account_id
+    and oldest_unpaid.bill_seq = delinquency.bills_covered + 1
+left join due_in_month
+    on delinquency.account_id = due_in_month.account_id
+    and delinquency.report_month = due_in_month.due_month
+left join paid_by_month
+    on delinquency.account_id = paid_by_month.account_id
+    and delinquency.report_month = paid_by_month.paid_month
+left join {{ ref('stg_landing__account_snapshots') }} as snapshots
+    on delinquency.account_id = snapshots.account_id
+    and delinquency.report_month = snapshots.snapshot_month

@@ -1,0 +1,16 @@
+-- R2, R3, P1, P2: every account in every reporting month it is open at some point in (opened in
+-- or before the month, not closed before it), with opening and closing from the latest version.
+select
+    accounts.account_id,
+    accounts.customer_id,
+    accounts.product,
+    accounts.opened_on,
+    accounts.opened_month,
+    accounts.closed_month,
+    months.report_month,
+    months.month_end,
+    coalesce(accounts.closed_month = months.report_month, false) as is_closing_month
+from {{ ref('stg_landing__accounts') }} as accounts
+inner join {{ ref('int_reporting_months') }} as months
+    on accounts.opened_month <= months.report_month
+    and (accounts.closed_month is null or accounts.closed_month >= months.report_month)
