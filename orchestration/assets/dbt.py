@@ -16,7 +16,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return raw_asset_key(dbt_resource_props["name"])
-        return AssetKey([dbt_resource_props["config"].get("schema") or "main", dbt_resource_props["name"]])
+        # schema/relation name, as analysts see it in the warehouse (aliases included)
+        relation = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+        return AssetKey([dbt_resource_props["config"].get("schema") or "main", relation])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])

@@ -1,0 +1,87 @@
+-- R18, P2: the cohort of every (customer, product) in every reporting month since they entered
+-- the product (first account, invitation or consent), as of the month's end: score band from the
+-- score history, age at month end, registration year, province, limit band of the product's
+-- latest month-end limit, and wave. No personal data (R15).
+with rollout as (
+    select * from {{ ref('int_customer_product_rollout') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_landing__accounts') }}
+),
+
+entry as (
+    select
+        rollout.customer_id,
+        rollout.product,
+        rollout.wave_label,
+        least(
+            min(accounts.opened_month),
+            min(cast(date_trunc('month', rollout.first_invited_on) as date)),
+            min(cast(date_trunc('month', rollout.consented_on) as date))
+        ) as entry_month
+    from rollout
+    left join accounts using (customer_id, product)
+    group by rollout.customer_id, rollout.product, rollout.wave_label
+),
+
+spine as (
+    select
+        entry.customer_id,
+        entry.product,
+        entry.wave_label,
+        months.report_month,
+        months.month_end,
+        cast(months.month_end + interval 1 day as timestamp) as cutoff_local
+    from entry
+    inner join {{ ref('int_reporting_months') }} as months
+        on months.report_month >= entry.entry_month
+),
+
+history as (
+    select
+        customer_id,
+        birth_date,
+        province_code,
+        registered_on,
+        sesame_score,
+        {{ local_timestamp('valid_from') }} as valid_from_local
+    from {{ ref('int_customer_history') }}
+),
+
+product_limits as (  -- the customer's month-end limit for the product, per snapshot month
+    select accounts.customer_id, accounts.product, snapshots.snapshot_month, max(snapshots.credit_limit) as credit_limit
+    from {{ ref('stg_landing__account_snapshots') }} as snapshots
+    inner join accounts using (account_id)
+    group by accounts.customer_id, accounts.product, snapshots.snapshot_month
+),
+
+with_customer as (
+    select spine.*, history.birth_date, history.province_code, history.registered_on, history.sesame_score
+    from spine
+    asof left join history
+        on spine.customer_id = history.customer_id
+        and spine.cutoff_local > history.valid_from_local
+),
+
+with_limit as (
+    select with_customer.*, product_limits.credit_limit
+    from with_customer
+    asof left join product_limits
+        on with_customer.customer_id = product_limits.customer_id
+        and with_customer.product = product_limits.product
+        and with_customer.report_month >= product_limits.snapshot_month
+)
+
+select
+    customer_id,
+    product,
+    report_month,
+    month_end,
+    {{ band('score_band', 'sesame_score') }} as score_band,
+    {{ band('age_band', age_at('birth_date', 'month_end')) }} as age_band,
+    cast(year(registered_on) as integer) as registration_year,
+    coalesce(province_code, 'unknown') as province_code,
+    {{ band('limit_band', 'credit_limit') }} as limit_band,
+    wave_label
+from with_limit

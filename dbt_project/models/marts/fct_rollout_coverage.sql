@@ -1,0 +1,80 @@
+-- R18: the coverage cube. Account measures come from every active account-month (reported when
+-- it is in credit_report_monthly), customer measures from every customer-month since entering
+-- the product; both carry the customer's cohort as of the month's end. Every measure is a count
+-- or a sum, so any roll-up is a sum and rates are computed from sums. No personal data (R15).
+with cohorts as (
+    select * from {{ ref('int_cohort_months') }}
+),
+
+rollout as (
+    select * from {{ ref('int_customer_product_rollout') }}
+),
+
+reported as (
+    select report_month, account_id from {{ ref('credit_report_monthly') }}
+),
+
+account_measures as (
+    select
+        cohorts.report_month,
+        cohorts.product,
+        cohorts.score_band,
+        cohorts.age_band,
+        cohorts.registration_year,
+        cohorts.province_code,
+        cohorts.limit_band,
+        cohorts.wave_label,
+        count(*) as active_accounts,
+        count(reported.account_id) as reported_accounts,
+        sum(coalesce(months.balance, 0)) as total_balance,
+        sum(case when reported.account_id is not null then coalesce(months.balance, 0) else 0 end) as reported_balance
+    from {{ ref('int_account_month_delinquency') }} as months
+    inner join cohorts using (customer_id, product, report_month)
+    left join reported using (report_month, account_id)
+    group by all
+),
+
+customer_measures as (
+    select
+        cohorts.report_month,
+        cohorts.product,
+        cohorts.score_band,
+        cohorts.age_band,
+        cohorts.registration_year,
+        cohorts.province_code,
+        cohorts.limit_band,
+        cohorts.wave_label,
+        count(*) filter (where rollout.first_invited_on <= cohorts.month_end) as invited_customers,
+        count(*) filter (where rollout.consented_on <= cohorts.month_end) as consented_customers,
+        count(*) filter (where rollout.opted_out_on <= cohorts.month_end) as opted_out_by_closing
+    from cohorts
+    inner join rollout using (customer_id, product)
+    group by all
+),
+
+measures as (
+    select *, 0 as invited_customers, 0 as consented_customers, 0 as opted_out_by_closing
+    from account_measures
+    union all by name
+    select *, 0 as active_accounts, 0 as reported_accounts, 0 as total_balance, 0 as reported_balance
+    from customer_measures
+)
+
+select
+    report_month as month,
+    product,
+    score_band,
+    age_band,
+    registration_year,
+    province_code,
+    limit_band,
+    wave_label,
+    cast(sum(active_accounts) as bigint) as active_accounts,
+    cast(sum(reported_accounts) as bigint) as reported_accounts,
+    cast(sum(total_balance) as decimal(18, 2)) as total_balance,
+    cast(sum(reported_balance) as decimal(18, 2)) as reported_balance,
+    cast(sum(invited_customers) as bigint) as invited_customers,
+    cast(sum(consented_customers) as bigint) as consented_customers,
+    cast(sum(opted_out_by_closing) as bigint) as opted_out_by_closing
+from measures
+group by all
