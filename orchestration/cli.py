@@ -28,6 +28,8 @@ def _generate(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         file_format=args.format,
         rollout_month=args.rollout_month,
+        dirty_rate=args.dirty_rate,
+        dirty_kinds=tuple(args.dirty_kinds.split(",")) if args.dirty_kinds else (),
     )
     out = Path(args.out).resolve()
     with tqdm(total=cfg.months, desc="generating batches", unit="month") as bar:
@@ -168,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--encoding", choices=["utf-8", "gb18030"], default=defaults.encoding, help="CSV encoding")
     gen.add_argument("--format", choices=["csv", "parquet"], default=defaults.file_format, help="file format")
     gen.add_argument("--out", default=str(settings.landing_dir()), help="landing folder (default %(default)s)")
+    gen.add_argument(
+        "--dirty-rate",
+        type=float,
+        default=0.0,
+        help="dirty-data mode: share of rows corrupted per defect class (e.g. 0.005)",
+    )
+    gen.add_argument(
+        "--dirty-kinds", default="", help="comma-separated defect classes (default: all; see source_system/dirty.py)"
+    )
     gen.set_defaults(handler=_generate)
 
     run = sub.add_parser("run", help="load every ready batch, then build and test the dbt models")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -83,19 +84,23 @@ def write_batch(
     frames: dict[str, pd.DataFrame],
     encoding: str,
     fmt: str,
+    before_signing: Callable[[Path], None] | None = None,
 ) -> dict:
-    """Write the seven files of a batch and then its manifest; returns the manifest."""
+    """Write the seven files of a batch, let `before_signing` alter them, then write the manifest."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST_NAME).unlink(missing_ok=True)  # the batch is incomplete while rewritten
     con = duckdb.connect(config={"threads": 1})  # one thread: byte-identical output for a seed
+    for spec in LANDING_FILES:
+        _write_file(con, spec, frames[spec.name], folder / spec.file_name(fmt), fmt)
+    con.close()
+    if before_signing:
+        before_signing(folder)
     files = {}
     for spec in LANDING_FILES:
         path = folder / spec.file_name(fmt)
-        _write_file(con, spec, frames[spec.name], path, fmt)
         if fmt == "csv" and encoding != "utf-8":
             _reencode(path, encoding)
         files[path.name] = {"rows": len(frames[spec.name]), "sha256": file_sha256(path)}
-    con.close()
     manifest = {"batch_month": batch_month, "produced_at": produced_at, "encoding": encoding, "files": files}
     tmp = folder / (MANIFEST_NAME + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -22,6 +22,9 @@ class GeneratorConfig:
     # 1-based month of the window in which invitation waves start (DOMAIN: rollout).
     # Pre-rollout authorizations are signed about a year before it.
     rollout_month: int = 18
+    # Dirty-data mode: share of each defect's file corrupted per defect class (0: clean data).
+    dirty_rate: float = 0.0
+    dirty_kinds: tuple[str, ...] = ()  # empty: every class in source_system.dirty.DEFECTS
 
     def __post_init__(self) -> None:
         if self.customers < 10:
@@ -34,6 +37,15 @@ class GeneratorConfig:
             raise GeneratorConfigError(f"encoding must be one of {', '.join(ENCODINGS)}")
         if self.file_format not in FORMATS:
             raise GeneratorConfigError(f"format must be one of {', '.join(FORMATS)}")
+        if not 0 <= self.dirty_rate <= 0.2:
+            raise GeneratorConfigError("dirty rate must be between 0 and 0.2")
+        from source_system.dirty import DEFECTS
+
+        unknown = sorted(set(self.dirty_kinds) - set(DEFECTS))
+        if unknown:
+            raise GeneratorConfigError(f"unknown defect classes {unknown}; known: {', '.join(DEFECTS)}")
+        if self.dirty_rate and self.file_format != "csv":
+            raise GeneratorConfigError("dirty-data mode writes CSV batches")
         if self.file_format == "parquet" and self.encoding != "utf-8":
             raise GeneratorConfigError("Parquet batches are always utf-8")
         try:

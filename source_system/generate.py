@@ -16,6 +16,7 @@ import pandas as pd
 
 from source_system.batch_writer import UTC_SUFFIX, write_batch
 from source_system.config import GeneratorConfig
+from source_system.dirty import DEFECTS, inject, write_defect_log
 from source_system.identity import PROVINCES, chinese_names, identity_numbers, mobile_phones
 
 DAY = 86_400
@@ -465,10 +466,27 @@ def generate_landing(cfg: GeneratorConfig, out: Path, progress: Callable[[str], 
     """Write every batch of the window under `out`; returns the batch months written."""
     sim = Simulation(cfg)
     out.mkdir(parents=True, exist_ok=True)
+    dirt_rng = np.random.default_rng([cfg.seed, 1])  # its own stream: dirty data keeps the clean dynamics
+    kinds = list(cfg.dirty_kinds or DEFECTS)
+    injected: dict[str, dict[str, int]] = {}
+
+    def make_dirty(folder: Path) -> None:
+        injected[folder.name] = inject(folder, dirt_rng, cfg.dirty_rate, kinds)
+
     for m, label in enumerate(sim.win.labels):
         frames = sim.month(m)
         produced = str(np.datetime64(label, "M") + 1) + "-01T02:00:00+08:00"
-        write_batch(out / label, label, produced, frames, cfg.encoding, cfg.file_format)
+        write_batch(
+            out / label,
+            label,
+            produced,
+            frames,
+            cfg.encoding,
+            cfg.file_format,
+            before_signing=make_dirty if cfg.dirty_rate else None,
+        )
         if progress:
             progress(label)
+    if cfg.dirty_rate:
+        write_defect_log(out, injected)
     return sim.win.labels

@@ -41,3 +41,22 @@ def customer(customer_id: str, id_number: str = "11010519491231002X", birth_date
         "sesame_score": 700,
         "updated_at": "2020-01-01T10:00:00+08:00",
     }
+
+
+def edit_csv(landing: Path, month: str, file_name: str, edit, re_sign: bool = True) -> None:
+    """Edit a file's rows (header first) and, as a source system resending it would, re-sign it."""
+    path = landing / month / file_name
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows = edit(rows)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    if re_sign:
+        resign(landing, month, file_name, len(rows) - 1)
+
+
+def resign(landing: Path, month: str, file_name: str, rows: int) -> None:
+    manifest_path = landing / month / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][file_name] = {"rows": rows, "sha256": file_sha256(landing / month / file_name)}
+    manifest_path.write_text(json.dumps(manifest))

@@ -56,17 +56,17 @@ def scenario(instance, tmp_path_factory):
         huabei("A3", "C3"),  # consents 2025-07-01T00:30+08:00: July (R1)
         huabei("A4", "C4"),  # consents 2025-06-30T23:30+08:00: June (R1)
         huabei("A5", "C5"),  # consents 2025-06-30T16:30+00:00, which is 1 July in Shanghai (R1)
-        # A JIEBEI loan opened without its authorization (R4), which arrives in June (P7: code 31)
-        {
-            "account_id": "A6",
-            "customer_id": "C6",
-            "product": "JIEBEI",
-            "opened_at": "2025-04-10T10:00:00+08:00",
-            "loan_amount": "1000.00",
-            "term_months": 12,
-            "updated_at": "2025-04-10T10:00:00+08:00",
-        },
     ]
+    # A JIEBEI loan opened in April without its authorization (R4), which arrives in June (P7: code 31)
+    loan_april = {
+        "account_id": "A6",
+        "customer_id": "C6",
+        "product": "JIEBEI",
+        "opened_at": "2025-04-10T10:00:00+08:00",
+        "loan_amount": "1000.00",
+        "term_months": 12,
+        "updated_at": "2025-04-10T10:00:00+08:00",
+    }
     # Opened and closed in May with its authorization at opening: one record, code 32 (R7, R19)
     loan_may = {
         "account_id": "A7",
@@ -86,9 +86,10 @@ def scenario(instance, tmp_path_factory):
             "bills": [{"bill_id": "B1", "account_id": "A1", **bill}, {"bill_id": "B2", "account_id": "A2", **bill}],
         },
         "2025-04": {
+            "accounts": [loan_april],
             "repayments": [
                 {"repayment_id": "R1", "account_id": "A1", "paid_at": "2025-04-05T10:00:00+08:00", "amount": "100.00"}
-            ]
+            ],
         },
         "2025-05": {
             "accounts": [loan_may],
@@ -99,11 +100,16 @@ def scenario(instance, tmp_path_factory):
                 auth("G1", "C1", "2025-06-15T10:00:00+08:00"),
                 auth("G2", "C2", "2025-06-15T10:00:00+08:00"),
                 auth("G4", "C4", "2025-06-30T23:30:00+08:00"),
-                auth("G5", "C5", "2025-06-30T16:30:00+00:00"),
                 auth("G6", "C6", "2025-06-02T10:00:00+08:00", "ALL"),
             ]
         },
-        "2025-07": {"agreements": [auth("G3", "C3", "2025-07-01T00:30:00+08:00")]},
+        # 16:30 UTC on 30 June is 1 July in Shanghai: the source exports it with July (R1)
+        "2025-07": {
+            "agreements": [
+                auth("G3", "C3", "2025-07-01T00:30:00+08:00"),
+                auth("G5", "C5", "2025-06-30T16:30:00+00:00"),
+            ]
+        },
     }
     for month in months:
         tables = batches[month]

@@ -8,6 +8,8 @@ import calendar
 import os
 import subprocess
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 from conftest import query
@@ -21,6 +23,13 @@ from orchestration.settings import DBT_PROJECT_DIR, WAREHOUSE_ENV
 
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
 OFFSETS = ["+08:00", "+00:00", "-05:00", "+09:00"]
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def local_index(timestamp: str) -> int:
+    """Month index of the timestamp's local time in Shanghai (R1): the batch a source would put it in."""
+    local = datetime.fromisoformat(timestamp).astimezone(CST)
+    return local.year * 12 + local.month - 1 - 2025 * 12
 
 
 def month_of(index: int) -> tuple[int, int]:
@@ -54,7 +63,10 @@ def landings(draw) -> dict[str, dict[str, list[dict]]]:
         cid = f"C{c}"
         batches[MONTHS[0]]["customers"].append(customer(cid))
         for g in range(draw(st.integers(1, 3))):
-            index, signed_at = draw(timestamps(-3, 4))
+            _, signed_at = draw(timestamps(-3, 3))
+            index = local_index(signed_at)
+            if index > 3:  # signed after the last batch's month: not in any batch yet
+                continue
             code = draw(st.sampled_from(["CREDIT_REPORTING_AUTH"] * 3 + ["HUABEI_SERVICE"]))
             batch_of(index)["agreements"].append(
                 {
@@ -69,19 +81,22 @@ def landings(draw) -> dict[str, dict[str, list[dict]]]:
             )
         for a in range(draw(st.integers(1, 2))):
             aid = f"A{c}{a}"
-            open_index, opened_at = draw(timestamps(-3, 3))
+            _, opened_at = draw(timestamps(-3, 2))
+            open_index = local_index(opened_at)
+            product = draw(st.sampled_from(["HUABEI", "JIEBEI"]))
             account = {
                 "account_id": aid,
                 "customer_id": cid,
-                "product": draw(st.sampled_from(["HUABEI", "JIEBEI"])),
+                "product": product,
                 "opened_at": opened_at,
                 "updated_at": opened_at,
+                **({"loan_amount": "1000.00", "term_months": 12} if product == "JIEBEI" else {}),
             }
             batch_of(open_index)["accounts"].append(account)
             close_index = draw(st.one_of(st.none(), st.integers(max(open_index, 0), 3)))
             if close_index is not None:
                 year, month = month_of(close_index)
-                closed_at = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]}T20:00:00+08:00"
+                closed_at = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]}T23:59:00+08:00"
                 if close_index == open_index:
                     account.update(closed_at=closed_at, updated_at=closed_at)
                 else:
@@ -100,8 +115,10 @@ def landings(draw) -> dict[str, dict[str, list[dict]]]:
                     }
                 )
                 for p in range(draw(st.integers(0, 2))):
-                    pay_index, paid_at = draw(timestamps(index, index))
-                    batches[MONTHS[index]]["repayments"].append(
+                    _, paid_at = draw(timestamps(index, index))
+                    if not 0 <= local_index(paid_at) <= 3:
+                        continue
+                    batches[MONTHS[local_index(paid_at)]]["repayments"].append(
                         {
                             "repayment_id": f"R{aid}{index}{p}",
                             "account_id": aid,
@@ -129,7 +146,8 @@ def test_the_mart_is_exactly_the_consented_account_months(data, tmp_path_factory
         write_batch(landing, month, tables)
     con = duckdb.connect(str(warehouse))
     for month in MONTHS:
-        load_batch(con, landing / month)
+        loaded = load_batch(con, landing / month)
+        assert not [f.reason_summary() for f in loaded.files.values() if f.rows_quarantined]  # valid input
     con.close()
     build = subprocess.run(
         [
