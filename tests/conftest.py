@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -103,3 +105,15 @@ def small_warehouse(instance, small_landing, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("small-warehouse") / "w.duckdb"
     load_all(instance, warehouse, small_landing)
     return warehouse, dbt_build(instance, warehouse)
+
+
+def dbt_cli(*args: str, warehouse: Path, target: Path) -> subprocess.CompletedProcess:
+    """Plain dbt, run from dbt_project/ as a person would, on the given warehouse file."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args, "--profiles-dir", ".", "--target-path", str(target)],
+        cwd=settings.DBT_PROJECT_DIR,
+        env={**os.environ, settings.WAREHOUSE_ENV: str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

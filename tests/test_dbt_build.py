@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from conftest import failure_message, query
+from conftest import dbt_cli, failure_message, query
 
-from orchestration.settings import DBT_PROJECT_DIR, WAREHOUSE_ENV
+from orchestration.settings import DBT_PROJECT_DIR
 
 
 def test_dbt_build_under_dagster_is_green_with_every_check_passing(small_warehouse):
@@ -59,14 +56,7 @@ def test_plain_dbt_build_works_without_dagster(small_warehouse, tmp_path):
     warehouse, _ = small_warehouse
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(warehouse.read_bytes())
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "dbt"), "build", "--profiles-dir", "."],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, WAREHOUSE_ENV: str(copy)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = dbt_cli("build", warehouse=copy, target=tmp_path / "target")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ERROR=0" in result.stdout
 
@@ -87,22 +77,7 @@ def test_the_dbt_docs_site_builds(small_warehouse, tmp_path):
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     target = tmp_path / "docs"
-    result = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "dbt"),
-            "docs",
-            "generate",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(target),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, WAREHOUSE_ENV: str(copy)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = dbt_cli("docs", "generate", warehouse=copy, target=target)
     assert result.returncode == 0, result.stdout[-3000:]
     catalog = json.loads((target / "catalog.json").read_text())
     assert "model.credit_reporting_warehouse.credit_report_monthly" in catalog["nodes"]

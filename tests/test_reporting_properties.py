@@ -5,21 +5,17 @@ allocates more than was paid."""
 from __future__ import annotations
 
 import calendar
-import os
-import subprocess
-import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
-from conftest import query
+from conftest import dbt_cli, query
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from landing_builder import customer, write_batch
 from reference_model import earliest_authorizations, expected_reportable
 
 from ingestion.raw_load import load_batch
-from orchestration.settings import DBT_PROJECT_DIR, WAREHOUSE_ENV
 
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
 OFFSETS = ["+08:00", "+00:00", "-05:00", "+09:00"]
@@ -149,23 +145,7 @@ def test_the_mart_is_exactly_the_consented_account_months(data, tmp_path_factory
         loaded = load_batch(con, landing / month)
         assert not [f.reason_summary() for f in loaded.files.values() if f.rows_quarantined]  # valid input
     con.close()
-    build = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "dbt"),
-            "build",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(work / "target"),
-            "--exclude",
-            "test_type:unit",
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, WAREHOUSE_ENV: str(warehouse)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    build = dbt_cli("build", "--exclude", "test_type:unit", warehouse=warehouse, target=work / "target")
     assert "ERROR=0" in build.stdout, build.stdout[-4000:]  # every outgoing check holds
 
     rows = query(
