@@ -102,10 +102,6 @@ class BatchLoad:
     files: dict[str, FileLoad]
     flags: list[cross_file.Flag]
 
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files.values())
-
 
 def max_bad_share() -> float:
     return float(os.environ.get(MAX_BAD_SHARE_ENV, DEFAULT_MAX_BAD_SHARE))

@@ -13,7 +13,7 @@ LAYERS = ("raw", "staging", "intermediate", "marts")
 @dataclass(frozen=True)
 class WarehouseStatus:
     path: Path
-    batches: list[tuple[str, str, int]]  # (month, latest status, rows loaded)
+    batches: list[tuple[str, str, int]]  # (month, status of its latest attempt, rows loaded)
     rows_by_layer: dict[str, dict[str, int]]  # layer -> relation -> rows
 
 
@@ -32,7 +32,11 @@ def read_status(path: Path) -> WarehouseStatus:
                            max(loaded_at) over (partition by batch_month) as last_attempt, loaded_at
                     from audit.load_batches
                 )
-                select strftime(batch_month, '%Y-%m'), min(status), sum(rows_loaded)::bigint
+                select strftime(batch_month, '%Y-%m'),
+                       case when bool_or(status = 'REJECTED') then 'REJECTED'
+                            when bool_or(status = 'LOADED_WITH_QUARANTINE') then 'LOADED_WITH_QUARANTINE'
+                            else 'LOADED' end,
+                       sum(rows_loaded)::bigint
                 from latest where loaded_at = last_attempt
                 group by batch_month order by batch_month
                 """
@@ -52,7 +56,7 @@ def read_status(path: Path) -> WarehouseStatus:
 
 
 def format_status(status: WarehouseStatus) -> str:
-    loaded = [b for b in status.batches if b[1] == "LOADED"]
+    loaded = [b for b in status.batches if b[1] != "REJECTED"]
     lines = [f"warehouse: {status.path}"]
     if status.batches:
         lines.append(
@@ -60,7 +64,7 @@ def format_status(status: WarehouseStatus) -> str:
             + (f" ({loaded[0][0]} .. {loaded[-1][0]})" if loaded else "")
         )
         for month, state, _ in status.batches:
-            if state != "LOADED":
+            if state != "LOADED":  # rejected, or loaded with rows held in quarantine
                 lines.append(f"  {month}: {state} (see audit.load_batches)")
     else:
         lines.append("batches loaded: none yet")

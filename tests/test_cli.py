@@ -61,3 +61,23 @@ def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_one
 
     status = cli("status", env=env)
     assert status.returncode == 0 and "2024-03: REJECTED" in status.stdout
+
+
+def test_status_counts_a_batch_with_quarantined_rows_as_loaded_and_names_it(tmp_path: Path, monkeypatch):
+    import duckdb
+
+    from ingestion.raw_load import MAX_BAD_SHARE_ENV, load_batch
+    from orchestration.status import format_status, read_status
+    from source_system import GeneratorConfig, generate_landing
+
+    monkeypatch.setenv(MAX_BAD_SHARE_ENV, "0.5")
+    generate_landing(
+        GeneratorConfig(customers=100, months=2, dirty_rate=0.02, dirty_kinds=("negative_amount",)), tmp_path / "l"
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for month in ("2024-01", "2024-02"):
+        load_batch(con, tmp_path / "l" / month)
+    con.close()
+    text = format_status(read_status(tmp_path / "w.duckdb"))
+    assert "batches loaded: 2 of 2 attempted (2024-01 .. 2024-02)" in text
+    assert "2024-01: LOADED_WITH_QUARANTINE (see audit.load_batches)" in text
