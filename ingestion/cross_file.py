@@ -83,13 +83,12 @@ def quarantine_orphans(con: duckdb.DuckDBPyConnection, staged: dict[str, StagedF
     own reason, so that nothing reaches raw whose parent did not."""
     for table, column, parent, key in ORPHAN_RULES:
         child, parent_stage = staged[table], staged[parent]
-        held = ", ".join(str(r) for r in parent_stage.row_reasons) or "0"
         child.checks_evaluated += 1
         rows = con.execute(
             f"""
             select c._source_row,
                    exists (select 1 from {parent_stage.stage} p where p.{key} = c."{column}"
-                           and p.rowid + 1 in ({held})) as parent_held
+                           and p.rowid + 1 in ({parent_stage.held_rows})) as parent_held
             from {_good_rows(child)} c
             where c."{column}" is not null
               and c."{column}" not in (

@@ -46,10 +46,14 @@ class StagedFile:
         return f"stage_{self.spec.name}"
 
     @property
+    def held_rows(self) -> str:
+        """SQL list of the rows held back so far (rows count from 1, so "0" for none: NOT IN (NULL) is never true)."""
+        return ", ".join(str(r) for r in self.row_reasons) or "0"
+
+    @property
     def good_rows(self) -> str:
         """SQL condition on the stage table: the rows not held back so far."""
-        held = ", ".join(str(r) for r in self.row_reasons) or "0"  # rows count from 1; NOT IN (NULL) is never true
-        return f"rowid + 1 not in ({held})"
+        return f"rowid + 1 not in ({self.held_rows})"
 
     def fail_rows(self, rows: list[int], reason: str) -> None:
         self.checks_failed += 1

@@ -2,6 +2,9 @@
 -- it is in credit_report_monthly), customer measures from every customer-month since entering
 -- the product; both carry the customer's cohort as of the month's end. Every measure is a count
 -- or a sum, so any roll-up is a sum and rates are computed from sums. No personal data (R15).
+{%- set cube_grain = ['report_month', 'product', 'score_band', 'age_band', 'registration_year',
+                      'province_code', 'limit_band', 'wave_label'] %}
+
 with cohorts as (
     select * from {{ ref('int_cohort_months') }}
 ),
@@ -16,14 +19,9 @@ reported as (
 
 account_measures as (
     select
-        cohorts.report_month,
-        cohorts.product,
-        cohorts.score_band,
-        cohorts.age_band,
-        cohorts.registration_year,
-        cohorts.province_code,
-        cohorts.limit_band,
-        cohorts.wave_label,
+        {%- for column in cube_grain %}
+        cohorts.{{ column }},
+        {%- endfor %}
         count(*) as active_accounts,
         count(reported.account_id) as reported_accounts,
         sum(coalesce(months.balance, 0)) as total_balance,
@@ -36,14 +34,9 @@ account_measures as (
 
 customer_measures as (
     select
-        cohorts.report_month,
-        cohorts.product,
-        cohorts.score_band,
-        cohorts.age_band,
-        cohorts.registration_year,
-        cohorts.province_code,
-        cohorts.limit_band,
-        cohorts.wave_label,
+        {%- for column in cube_grain %}
+        cohorts.{{ column }},
+        {%- endfor %}
         count(*) filter (where rollout.first_invited_on <= cohorts.month_end) as invited_customers,
         count(*) filter (where rollout.consented_on <= cohorts.month_end) as consented_customers,
         count(*) filter (where rollout.opted_out_on <= cohorts.month_end) as opted_out_by_closing
