@@ -5,9 +5,11 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test dagster lint clean
+.PHONY: install run test dagster dashboard lint clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +21,24 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 install: $(BIN)/.installed
 
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 run: install
 	$(BIN)/credit-reporting-warehouse generate
 	$(BIN)/credit-reporting-warehouse run
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 dagster: install
 	mkdir -p data/dagster_home
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
+
+dashboard: install
+	$(BIN)/streamlit run dashboards/app.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     print("next:")
     print("  Dagster UI:   make dagster   (then http://localhost:3000)")
     print("  status:       .venv/bin/credit-reporting-warehouse status")
-    print("  dashboard and ad-hoc SQL: not built yet (issue 6)")
+    print(f"  dashboard and ad-hoc SQL: make dashboard   (reads {settings.published_path()})")
     return 1 if failures else 0
 
 

@@ -5,6 +5,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.assets.dbt import warehouse_models
+from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
 from orchestration.dbt_project import dbt_project
 from orchestration.jobs import build_models_job, load_batch_job
@@ -13,7 +14,7 @@ from orchestration.resources import warehouse_from_env
 settings.export_for_subprocesses()
 
 defs = Definitions(
-    assets=[raw_landing_batch, warehouse_models],
+    assets=[raw_landing_batch, warehouse_models, published_analytics],
     jobs=[load_batch_job, build_models_job],
     resources={
         "warehouse": warehouse_from_env(),

@@ -3,6 +3,7 @@
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from orchestration.assets.dbt import warehouse_models
+from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
 from orchestration.partitions import batch_months
 
@@ -17,7 +18,7 @@ load_batch_job = define_asset_job(
 
 build_models_job = define_asset_job(
     "build_models",
-    selection=AssetSelection.assets(warehouse_models),
+    selection=AssetSelection.assets(warehouse_models, published_analytics),
     executor_def=in_process_executor,
-    description="dbt build of every model and test on the loaded raw tables.",
+    description="dbt build of every model and test on the loaded raw tables, then publish the analytics copy.",
 )

@@ -12,6 +12,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 WAREHOUSE_ENV = "CRW_WAREHOUSE"  # the DuckDB file; dbt's profiles.yml reads the same variable
 LANDING_ENV = "CRW_LANDING"  # the landing zone the source systems write batches into
 FIRST_MONTH_ENV = "CRW_FIRST_MONTH"  # the first batch month Dagster partitions by
+PUBLISHED_ENV = "CRW_PUBLISHED"  # the read-only analytics copy the dashboard and ad-hoc SQL open
 MEMORY_LIMIT_ENV = "CRW_DUCKDB_MEMORY_LIMIT"
 DEFAULT_FIRST_MONTH = "2024-01"
 
@@ -22,6 +23,17 @@ def warehouse_path() -> Path:
 
 def landing_dir() -> Path:
     return Path(os.environ.get(LANDING_ENV, PROJECT_ROOT / "data" / "landing")).resolve()
+
+
+def published_path() -> Path:
+    return Path(
+        os.environ.get(PUBLISHED_ENV, PROJECT_ROOT / "data" / "published" / "analytics_snapshot.duckdb")
+    ).resolve()
+
+
+def validation_reports_dir(warehouse: Path) -> Path:
+    """The landing gate's HTML reports, one per batch month, beside the warehouse file."""
+    return warehouse.parent / "validation_reports"
 
 
 def first_month() -> str:

@@ -18,6 +18,7 @@ from orchestration import settings
 _SAFE_HOME = Path(tempfile.mkdtemp(prefix="crw-tests-"))
 os.environ[settings.WAREHOUSE_ENV] = str(_SAFE_HOME / "default.duckdb")
 os.environ[settings.LANDING_ENV] = str(_SAFE_HOME / "landing")
+os.environ[settings.PUBLISHED_ENV] = str(_SAFE_HOME / "published" / "analytics_snapshot.duckdb")
 os.environ["DAGSTER_HOME"] = str(_SAFE_HOME / "dagster_home")
 (_SAFE_HOME / "dagster_home").mkdir()
 settings.put_interpreter_bin_on_path()
@@ -31,6 +32,7 @@ from dagster import DagsterInstance, materialize  # noqa: E402
 from dagster_dbt import DbtCliResource  # noqa: E402
 
 from orchestration.assets.dbt import warehouse_models  # noqa: E402
+from orchestration.assets.published import published_analytics  # noqa: E402
 from orchestration.assets.raw import raw_landing_batch  # noqa: E402
 from orchestration.resources import Warehouse  # noqa: E402
 from source_system import GeneratorConfig, generate_landing  # noqa: E402
@@ -99,12 +101,34 @@ def dbt_build(instance: DagsterInstance, warehouse: Path):
         )
 
 
+def publish(instance: DagsterInstance, warehouse: Path, target: Path):
+    """A real Dagster materialization of the published analytics copy of this warehouse at `target`."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings.PUBLISHED_ENV, str(target))
+        return materialize(
+            [published_analytics],
+            resources={"warehouse": Warehouse(database_path=str(warehouse), landing_dir=str(warehouse.parent))},
+            instance=instance,
+            raise_on_error=False,
+        )
+
+
 @pytest.fixture(scope="session")
 def small_warehouse(instance, small_landing, tmp_path_factory):
     """The small landing zone loaded and built once: (warehouse path, dbt materialization result)."""
     warehouse = tmp_path_factory.mktemp("small-warehouse") / "w.duckdb"
     load_all(instance, warehouse, small_landing)
     return warehouse, dbt_build(instance, warehouse)
+
+
+@pytest.fixture(scope="session")
+def small_published(instance, small_warehouse, tmp_path_factory) -> tuple[Path, Path]:
+    """The small warehouse and its published analytics copy (what the dashboard reads). Read-only."""
+    warehouse, build = small_warehouse
+    assert build.success, failure_message(build)
+    target = tmp_path_factory.mktemp("published") / "analytics_snapshot.duckdb"
+    assert publish(instance, warehouse, target).success
+    return warehouse, target
 
 
 def dbt_cli(*args: str, warehouse: Path, target: Path) -> subprocess.CompletedProcess:

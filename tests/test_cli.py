@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import query
+
 from ingestion.contract import MANIFEST_NAME
-from orchestration.settings import LANDING_ENV, WAREHOUSE_ENV
+from orchestration.settings import LANDING_ENV, PUBLISHED_ENV, WAREHOUSE_ENV
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -43,7 +45,13 @@ def test_user_mistakes_get_one_line_and_no_traceback(tmp_path: Path):
 
 def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_ones(tmp_path: Path):
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
-    env = {LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse), "DAGSTER_HOME": str(tmp_path / "dh")}
+    published = tmp_path / "published" / "analytics_snapshot.duckdb"
+    env = {
+        LANDING_ENV: str(landing),
+        WAREHOUSE_ENV: str(warehouse),
+        PUBLISHED_ENV: str(published),
+        "DAGSTER_HOME": str(tmp_path / "dh"),
+    }
     generated = cli("generate", "--customers", "300", "--months", "4", "--out", str(landing), env=env)
     assert generated.returncode == 0, generated.stderr
     (landing / "2024-04" / MANIFEST_NAME).unlink()  # still being written
@@ -58,6 +66,8 @@ def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_one
     assert "batches loaded: 2 of 3 attempted (2024-01 .. 2024-02)" in out
     assert "staging.stg_landing__customers" in out
     assert "Traceback" not in result.stdout + result.stderr
+    # the loaded months passed dbt build: the dashboard's copy is published up to the last of them
+    assert query(published, "select data_as_of from analytics.publication") == [("2024-02",)]
 
     status = cli("status", env=env)
     assert status.returncode == 0 and "2024-03: REJECTED" in status.stdout

@@ -11,11 +11,15 @@ from orchestration.dbt_project import dbt_project
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """dbt sources are the raw-load assets; models group by their folder (staging, marts, ...)."""
+    """dbt sources are the raw-load assets (and the tables the loader writes beside them); models
+    group by their folder (staging, marts, ...)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return raw_asset_key(dbt_resource_props["name"])
+            if dbt_resource_props["source_name"] == "raw":
+                return raw_asset_key(dbt_resource_props["name"])
+            # quarantine and audit tables: written by the raw-load step beside raw, seen as external
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         # schema/relation name, as analysts see it in the warehouse (aliases included)
         relation = dbt_resource_props.get("alias") or dbt_resource_props["name"]
         return AssetKey([dbt_resource_props["config"].get("schema") or "main", relation])

@@ -20,6 +20,7 @@ from data_quality.report import write_report
 from ingestion.contract import LANDING_FILES
 from ingestion.errors import BatchNotReady, BatchRejected
 from ingestion.raw_load import load_batch
+from orchestration import settings
 from orchestration.partitions import batch_months
 from orchestration.resources import Warehouse
 
@@ -69,7 +70,7 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
             result = load_batch(con, batch_dir)
     except (BatchNotReady, BatchRejected) as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
-    report = write_report(Path(warehouse.database_path).parent / "validation_reports", result)
+    report = write_report(settings.validation_reports_dir(Path(warehouse.database_path)), result)
     for spec in LANDING_FILES:
         load = result.files[spec.name]
         key = raw_asset_key(spec.name)

@@ -1,0 +1,81 @@
+"""Publish the analytics schema as a read-only DuckDB file for the dashboard and ad-hoc SQL.
+
+DuckDB allows one writer process or many reader processes per file, never both: the dashboard
+therefore never opens the warehouse. After a run's checks pass, every relation of the warehouse's
+`analytics` schema (the R15-safe surface) is copied into a new file, which is closed (checkpointed)
+and swapped in by an atomic rename. A reader connecting afterwards sees the new copy; one mid-query
+finishes on the old file, which the rename leaves intact for it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration import settings
+
+SCHEMA = "analytics"
+PUBLICATION_TABLE = "publication"  # one row: when, by which run, data as of which month
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    published_at: datetime
+    data_as_of: str | None  # latest reporting month, YYYY-MM
+    table_rows: dict[str, int]
+
+
+def _sql_string(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def publish_analytics(warehouse: Path, target: Path, run_id: str) -> Publication:
+    """Copy the warehouse's analytics relations into `target`, replacing it atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # DuckDB names a file's catalog after its stem: neither may be called like the schema inside.
+    building = target.with_name(f"{target.stem}-building-{os.getpid()}{target.suffix}")
+    _remove_with_wal(building)
+    published_at = datetime.now(UTC)
+    con = duckdb.connect(str(building))
+    try:
+        con.execute(f"attach {_sql_string(warehouse)} as warehouse (read_only)")
+        names = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables"
+                " where table_catalog = 'warehouse' and table_schema = ? order by table_name",
+                [SCHEMA],
+            ).fetchall()
+        ]
+        con.execute(f"create schema {SCHEMA}")
+        rows = {}
+        for name in names:
+            con.execute(f"create table {SCHEMA}.{name} as select * from warehouse.{SCHEMA}.{name}")
+            rows[name] = con.execute(f"select count(*) from {SCHEMA}.{name}").fetchone()[0]
+        con.execute("detach warehouse")
+        as_of = con.execute(f"select strftime(max(month), '%Y-%m') from {SCHEMA}.rollout_coverage").fetchone()[0]
+        con.execute(
+            f"create table {SCHEMA}.{PUBLICATION_TABLE} as select ?::timestamptz as published_at, ? as run_id,"
+            " ? as data_as_of, ? as validation_reports_dir",
+            [published_at, run_id, as_of, str(settings.validation_reports_dir(warehouse))],
+        )
+        con.execute("checkpoint")
+    except BaseException:
+        con.close()
+        _remove_with_wal(building)
+        raise
+    con.close()
+    # A stale write-ahead log beside the target would be replayed onto the new file.
+    Path(f"{target}.wal").unlink(missing_ok=True)
+    os.replace(building, target)
+    return Publication(target, published_at, as_of, rows)
+
+
+def _remove_with_wal(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    Path(f"{path}.wal").unlink(missing_ok=True)

@@ -1,0 +1,136 @@
+"""End to end in a real headless Chromium against `streamlit run`: every page loads, a cohort choice
+redraws the chart, SQL returns rows and refuses writes and file reads, and the dashboard keeps
+serving while a pipeline run holds the warehouse and then publishes a new copy."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import query
+
+from dashboards import browser
+from orchestration import settings
+from orchestration.publish import publish_analytics
+
+EXCEPTION = '[data-testid="stException"]'
+
+
+@pytest.fixture(scope="module")
+def page():
+    with browser.chromium() as page:  # one Playwright per process: its sync API runs an event loop
+        yield page
+
+
+@pytest.fixture(scope="module")
+def dashboard(small_published, page):
+    with browser.serve(small_published[1]) as url:
+        yield url, page
+
+
+def test_every_page_loads(dashboard):
+    url, page = dashboard
+    titles = {
+        "overview": "Overview",
+        "cohorts": "Coverage by cohort",
+        "waves": "Invitation waves",
+        "reporting": "Reporting months",
+        "data-quality": "Data quality",
+        "sql": "SQL",
+    }
+    assert set(titles) == set(browser.PAGES)
+    for name, title in titles.items():
+        browser.open_page(page, url, name)
+        assert page.locator(EXCEPTION).count() == 0, name
+        assert page.get_by_text("Page not found").count() == 0, name
+        assert page.locator("h1").first.inner_text().strip() == title
+        assert "Data as of" in page.inner_text("body")
+
+
+def test_a_cohort_choice_redraws_the_chart(dashboard):
+    url, page = dashboard
+    browser.open_page(page, url, "cohorts")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    before = chart.screenshot()
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="Age band").click()
+    page.get_by_text("by age band").first.wait_for()
+    browser.wait_rendered(page, browser.PAGES["cohorts"][1])
+    page.wait_for_timeout(500)  # the Vega view redraws after its data arrives
+    assert chart.screenshot() != before
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def _run_sql(page, url: str, sql: str) -> str:
+    browser.open_page(page, url, "sql")
+    box = page.locator('[data-testid="stTextArea"] textarea')
+    box.fill(sql)
+    page.get_by_role("button", name="Run").click()
+    outcome = page.get_by_test_id("stAlertContentError").or_(page.get_by_text(re.compile(r"^[\d,]+ rows")))
+    outcome.first.wait_for()
+    return outcome.first.inner_text()
+
+
+def test_sql_returns_rows_and_refuses_writes_and_file_reads(dashboard, small_published):
+    url, page = dashboard
+    expected = query(small_published[0], "select count(distinct month) from marts.fct_rollout_coverage")[0][0]
+    assert _run_sql(page, url, "select distinct month from rollout_coverage").startswith(f"{expected} rows")
+    assert "read-only" in _run_sql(page, url, "create table t as select 1")
+    assert "disabled by configuration" in _run_sql(page, url, "select * from read_csv('/etc/passwd')")
+
+
+def _holds_open(path: Path) -> bool:
+    """Whether any process has the file open (read from /proc, without opening it: a reader would block the writer)."""
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) == str(path) for fd in fd_dir.iterdir()):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_the_dashboard_serves_while_a_run_writes_the_warehouse(small_published, page, small_landing, tmp_path):
+    warehouse, _ = small_published
+    live = Path(shutil.copy(warehouse, tmp_path / "warehouse.duckdb"))
+    published = tmp_path / "published" / "analytics_small_published.duckdb"
+    env = {
+        **os.environ,
+        settings.WAREHOUSE_ENV: str(live),
+        settings.LANDING_ENV: str(small_landing),
+        settings.PUBLISHED_ENV: str(published),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    publish_analytics(live, published, "before")
+
+    with browser.serve(published) as url:
+        browser.open_page(page, url, "overview")
+        run = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run", "--month", "2024-08"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        served, served_while_locked = 0, 0
+        while run.poll() is None:
+            locked = _holds_open(live)
+            browser.open_page(page, url, "overview")
+            assert page.locator(EXCEPTION).count() == 0
+            served += 1
+            served_while_locked += locked and _holds_open(live)
+            time.sleep(0.2)
+        output = run.stdout.read()
+        assert run.returncode == 0, output
+        assert served_while_locked >= 1, (served, served_while_locked)
+        print(f"pages served during the run: {served}, while the warehouse was held: {served_while_locked}")
+        run_after = query(published, "select run_id from analytics.publication")[0][0]
+        assert run_after != "before"
+        browser.open_page(page, url, "overview")
+        assert run_after[:8] in page.inner_text("body")
