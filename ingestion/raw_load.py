@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from data_quality.gate import DERIVED_COLUMNS, CheckOutcome, validate
+from data_quality.gate import DERIVED_COLUMNS, CheckOutcome, gate_frame, validate
 from ingestion import cross_file
 from ingestion.contract import DUCKDB_TYPES, LANDING_FILES, LandingFile
 from ingestion.errors import BatchNotReady, BatchRejected
@@ -128,10 +128,12 @@ def _good_typed(staged: StagedFile) -> str:
 def _run_gate(con: duckdb.DuckDBPyConnection, staged: StagedFile, month: str) -> list[CheckOutcome]:
     """The GX suite on the rows whose values have their types, with the derived columns it names."""
     derived = "".join(f", {sql} as {name}" for name, sql in DERIVED_COLUMNS.get(staged.spec.name, {}).items())
-    frame = con.execute(
-        f"select *{derived} from (select rowid + 1 as _source_row, {typed_select(staged.spec)}"
-        f" from {staged.stage} where {staged.good_rows}) as typed"
-    ).df()
+    frame = gate_frame(
+        con.sql(
+            f"select *{derived} from (select rowid + 1 as _source_row, {typed_select(staged.spec)}"
+            f" from {staged.stage} where {staged.good_rows}) as typed"
+        )
+    )
     result = validate(staged.spec.name, frame, month)
     staged.checks_evaluated += len(result.outcomes)
     staged.checks_failed += result.checks_failed

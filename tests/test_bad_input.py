@@ -18,7 +18,7 @@ from landing_builder import edit_csv, resign
 
 from ingestion.contract import LANDING_FILES, MANIFEST_NAME
 from ingestion.errors import BatchNotReady, BatchRejected
-from ingestion.raw_load import load_batch
+from ingestion.raw_load import MAX_BAD_SHARE_ENV, load_batch
 from source_system import GeneratorConfig, generate_landing
 from source_system.dirty import DEFECTS
 
@@ -117,6 +117,9 @@ ROW_CASES.update(
         "bad_gender": ("customers", "gender", lambda v: "X", "gender is one of M, F"),
         "bill_month_not_statement_month": ("bills", "bill_month", lambda v: "2023-12", "bill_month is the month of"),
         "unknown_customer": ("agreements", "customer_id", lambda v: "C99999999", "orphan: customer_id unknown"),
+        # beyond the nanosecond range the gate hands GX for fast comparisons
+        "statement_in_year_9999": ("bills", "statement_date", lambda v: "9999-12-31", "statement_date is not after"),
+        "paid_in_year_9999": ("repayments", "paid_at", lambda v: "9999-12-31T10:00:00+08:00", "paid_at is not after"),
     }
 )
 
@@ -142,6 +145,36 @@ def test_a_duplicate_event_id_holds_both_rows(case):
     assert len(held) == 2 and held[0][0] == held[1][0] and "appears once" in held[0][1]
     assert result.files["bills"].rows_received == result.files["bills"].rows_loaded + 2
     assert_reconciles(warehouse)
+
+
+@pytest.mark.parametrize(
+    "file, reason",
+    [("customers", "one row per customer version"), ("account_snapshots", "account_id appears once in the batch")],
+)
+def test_a_duplicated_key_holds_both_rows(case, file, reason, monkeypatch):
+    monkeypatch.setenv(MAX_BAD_SHARE_ENV, "0.5")  # a held customer holds back its rows in other files too
+    landing, warehouse = case
+    edit_csv(landing, MONTH, f"{file}.csv", lambda rows: rows + [rows[1]])
+    load(landing, warehouse)
+    held = query(warehouse, f"select reason from quarantine.{file} where reason like ?", [f"%{reason}%"])
+    assert len(held) == 2
+    assert_reconciles(warehouse)
+
+
+def test_a_customer_may_change_twice_in_a_batch(case):
+    """Two versions of one customer (different updated_at) are not duplicates."""
+    landing, warehouse = case
+
+    def second_version(rows):
+        version = list(rows[1])
+        at = rows[0].index("updated_at")
+        version[at] = version[at].replace("+08:00", ".5+08:00")  # half a second later
+        assert version[at] != rows[1][at]
+        return rows + [version]
+
+    edit_csv(landing, MONTH, "customers.csv", second_version)
+    result = load(landing, warehouse)
+    assert result.files["customers"].rows_quarantined == 0
 
 
 def test_a_quarantined_customer_holds_back_its_new_accounts_and_their_events(base, tmp_path):
