@@ -117,6 +117,7 @@ def _run(args: argparse.Namespace) -> int:
     if not build.success:
         failures += 1
         print(f"dbt build failed: {_failure_message(build)}")
+        print("nothing published: the dashboard keeps showing the last good copy")
     print()
     print(format_status(read_status(settings.warehouse_path())))
     print()

@@ -91,3 +91,23 @@ def test_status_counts_a_batch_with_quarantined_rows_as_loaded_and_names_it(tmp_
     text = format_status(read_status(tmp_path / "w.duckdb"))
     assert "batches loaded: 2 of 2 attempted (2024-01 .. 2024-02)" in text
     assert "2024-01: LOADED_WITH_QUARANTINE (see audit.load_batches)" in text
+
+
+def test_a_failed_build_publishes_nothing_and_says_so(tmp_path: Path):
+    """Held-back repayments leave months incomplete: the mart's blocking check fails the build."""
+    landing, published = tmp_path / "landing", tmp_path / "published" / "analytics_snapshot.duckdb"
+    env = {
+        LANDING_ENV: str(landing),
+        WAREHOUSE_ENV: str(tmp_path / "w.duckdb"),
+        PUBLISHED_ENV: str(published),
+        "DAGSTER_HOME": str(tmp_path / "dh"),
+        "CRW_MAX_BAD_ROW_SHARE": "0.5",
+    }
+    generate = ["generate", "--customers", "300", "--months", "4", "--rollout-month", "2", "--out", str(landing)]
+    dirty = ["--dirty-rate", "0.01", "--dirty-kinds", "zero_repayment,negative_balance"]
+    assert cli(*generate, *dirty, env=env).returncode == 0
+    result = cli("run", env=env)
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "dbt build failed" in result.stdout
+    assert "nothing published: the dashboard keeps showing the last good copy" in result.stdout
+    assert not published.exists()

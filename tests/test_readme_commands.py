@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
+
 from orchestration.settings import PROJECT_ROOT
 
 
@@ -61,3 +63,11 @@ def test_the_readme_main_command_runs_end_to_end_in_a_scratch_directory(tmp_path
     assert f"warehouse: {project / 'data' / 'warehouse.duckdb'}" in out
     assert "staging.stg_landing__customers: 20,000" in out
     assert (project / "data" / "landing" / "2025-12" / "_manifest.json").is_file()
+    # the dashboard's copy is published, up to the last batch, and `make dashboard` would find it
+    published = project / "data" / "published" / "analytics_snapshot.duckdb"
+    assert f"make dashboard   (reads {published})" in out
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.execute("select data_as_of from analytics.publication").fetchone()[0] == "2025-12"
+    finally:
+        con.close()
