@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboards import published
-from dashboards.formatting import ratio
 
 PRODUCTS = ("HUABEI", "JIEBEI")
 
@@ -20,12 +19,17 @@ COHORT_DIMENSIONS = {
 }
 
 
+def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """A rate from two sums; NaN where the denominator is zero."""
+    return numerator.astype(float) / denominator.astype(float).where(denominator != 0)
+
+
 def add_coverage_rates(data: pd.DataFrame) -> pd.DataFrame:
     """Account and balance coverage from the summed measures (never an average of rates)."""
-    data = data.copy()
-    data["account_coverage"] = [ratio(r, a) for r, a in zip(data.reported_accounts, data.active_accounts, strict=True)]
-    data["balance_coverage"] = [ratio(r, b) for r, b in zip(data.reported_balance, data.total_balance, strict=True)]
-    return data
+    return data.assign(
+        account_coverage=_rate(data.reported_accounts, data.active_accounts),
+        balance_coverage=_rate(data.reported_balance, data.total_balance),
+    )
 
 
 def coverage_by_month() -> pd.DataFrame:
@@ -104,11 +108,12 @@ def wave_funnel(product: str) -> pd.DataFrame:
         """,
         (product,),
     )
-    for column in ("consented_within_30d", "consented_within_90d", "consented_ever", "opted_out_by_closing"):
-        data[column.replace("consented_", "").replace("_by_closing", "") + "_rate"] = [
-            ratio(n, d) for n, d in zip(data[column], data.invited_customers, strict=True)
-        ]
-    return data
+    return data.assign(
+        within_30d_rate=_rate(data.consented_within_30d, data.invited_customers),
+        within_90d_rate=_rate(data.consented_within_90d, data.invited_customers),
+        ever_rate=_rate(data.consented_ever, data.invited_customers),
+        opted_out_rate=_rate(data.opted_out_by_closing, data.invited_customers),
+    )
 
 
 def reporting_summary(products: tuple[str, ...]) -> pd.DataFrame:

@@ -37,6 +37,16 @@ def _not_after_batch(*columns: str) -> list:
     ]
 
 
+def _not_before(later: str, earlier: str) -> gxe.Expectation:
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=later,
+        column_B=earlier,
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+        description=f"{later} is not before {earlier}",
+    )
+
+
 def _in_set(column: str, values: list, what: str | None = None) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToBeInSet(
         column=column, value_set=values, description=f"{column} is {what or 'one of ' + ', '.join(map(str, values))}"
@@ -98,13 +108,7 @@ def expectations() -> dict[str, list]:
                 value_set=[True],
                 description="loan_amount > 0 and term_months in 3/6/12/24 for JIEBEI, both empty for HUABEI",
             ),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="closed_at",
-                column_B="opened_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                description="closed_at is not before opened_at",
-            ),
+            _not_before("closed_at", "opened_at"),
             *_not_after_batch("opened_at", "closed_at", "updated_at"),
         ],
         "agreements": [
@@ -131,13 +135,7 @@ def expectations() -> dict[str, list]:
             *_not_null("bill_id", "account_id", "bill_month", "statement_date", "due_date", "amount_due"),
             _unique("bill_id"),
             _id("account_id", "A"),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="due_date",
-                column_B="statement_date",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                description="due_date is not before statement_date",
-            ),
+            _not_before("due_date", "statement_date"),
             gxe.ExpectColumnValuesToBeInSet(
                 column="derived_bill_month_fits_statement",
                 value_set=[True],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.staging import sql_string
 from orchestration import settings
 
 SCHEMA = "analytics"
@@ -30,10 +31,6 @@ class Publication:
     table_rows: dict[str, int]
 
 
-def _sql_string(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def publish_analytics(warehouse: Path, target: Path, run_id: str) -> Publication:
     """Copy the warehouse's analytics relations into `target`, replacing it atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +40,7 @@ def publish_analytics(warehouse: Path, target: Path, run_id: str) -> Publication
     published_at = datetime.now(UTC)
     con = duckdb.connect(str(building))
     try:
-        con.execute(f"attach {_sql_string(warehouse)} as warehouse (read_only)")
+        con.execute(f"attach {sql_string(warehouse)} as warehouse (read_only)")
         names = [
             row[0]
             for row in con.execute(
