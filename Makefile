@@ -35,6 +35,7 @@ test: install $(CHROMIUM)
 
 dagster: install
 	mkdir -p data/dagster_home
+	cp orchestration/dagster.yaml data/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
 
 dashboard: install

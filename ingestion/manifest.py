@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.contract import ENCODINGS, FORMATS, LANDING_FILES, MANIFEST_NAME
-from ingestion.errors import BatchNotReady, BatchRejected
+from ingestion.errors import BatchNotReady, BatchRejected, WarehouseError
 
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -33,6 +33,20 @@ class Manifest:
 
 def is_batch_month(name: str) -> bool:
     return MONTH_RE.fullmatch(name) is not None
+
+
+def landing_batches(landing: Path) -> tuple[list[str], list[str]]:
+    """Batch months with a manifest (ready) and without one (still being written), oldest first."""
+    if not landing.is_dir():
+        raise WarehouseError(f"landing zone {landing} does not exist")
+    months = sorted(p.name for p in landing.iterdir() if p.is_dir() and is_batch_month(p.name))
+    ready = [m for m in months if (landing / m / MANIFEST_NAME).is_file()]
+    return ready, [m for m in months if m not in ready]
+
+
+def batch_fingerprint(batch_dir: Path) -> str:
+    """`<month>@<manifest digest>`: names one sending of a batch (a resent batch has a new manifest)."""
+    return f"{batch_dir.name}@{file_sha256(batch_dir / MANIFEST_NAME)[:12]}"
 
 
 def file_sha256(path: Path) -> str:

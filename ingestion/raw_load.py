@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from data_quality.gate import DERIVED_COLUMNS, CheckOutcome, gate_frame, validate
-from ingestion import cross_file
+from ingestion import cross_file, rebuild
 from ingestion.contract import DUCKDB_TYPES, LANDING_FILES, LandingFile
 from ingestion.errors import BatchNotReady, BatchRejected
 from ingestion.manifest import read_manifest
@@ -119,6 +119,7 @@ def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection) -> None:
         held += [f"{name} {ddl}" for name, ddl in QUARANTINE_COLUMNS.items()]
         con.execute(f"create table if not exists quarantine.{spec.name} ({', '.join(held)})")
     con.execute(AUDIT_DDL)
+    con.execute(rebuild.QUEUE_DDL)
 
 
 def _good_typed(staged: StagedFile) -> str:
@@ -240,8 +241,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
         loaded_at = datetime.now(UTC)
         con.execute("begin transaction")
         try:
+            replaced = rebuild.earliest_month_touched(con, month)  # the rows a resent batch takes back
             for spec in LANDING_FILES:
                 insert_file(con, spec, month, loads[spec.name], loaded_at)
+            rebuild.queue_rebuild(con, month, [replaced, rebuild.earliest_month_touched(con, month)], loaded_at)
             _audit(
                 con,
                 month,

@@ -10,10 +10,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingestion.errors import WarehouseError
-from ingestion.manifest import MANIFEST_NAME, is_batch_month
+from ingestion.manifest import MANIFEST_NAME, is_batch_month, landing_batches
 from orchestration import settings
 from source_system.config import GeneratorConfig, GeneratorConfigError
 
+NOTHING_PUBLISHED = "nothing published: the dashboard keeps showing the last good copy"
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
@@ -39,14 +40,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def ready_batches(landing: Path) -> tuple[list[str], list[str]]:
-    """Batch months with a manifest (ready) and without one (still being written)."""
-    if not landing.is_dir():
-        raise WarehouseError(
-            f"landing zone {landing} does not exist: run `generate` first or set {settings.LANDING_ENV}"
-        )
-    months = sorted(p.name for p in landing.iterdir() if p.is_dir() and is_batch_month(p.name))
-    ready = [m for m in months if (landing / m / MANIFEST_NAME).is_file()]
-    return ready, [m for m in months if m not in ready]
+    try:
+        return landing_batches(landing)
+    except WarehouseError as exc:
+        raise WarehouseError(f"{exc}: run `generate` first or set {settings.LANDING_ENV}") from None
 
 
 def _prepare_dagster() -> None:
@@ -75,8 +72,38 @@ def _failure_message(result) -> str:
     return "run failed"
 
 
-def _run(args: argparse.Namespace) -> int:
+def _monthly_definitions(months: list[str]):
+    """The Dagster definitions and a persistent instance, once the months are known partitions."""
+    _prepare_dagster()
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.partitions import batch_months
+
+    keys = set(batch_months.get_partition_keys())
+    outside = [m for m in months if m not in keys]
+    if outside:
+        raise WarehouseError(
+            f"batches {', '.join(outside)} fall outside the partitions starting {settings.first_month()}: "
+            f"set {settings.FIRST_MONTH_ENV} to the first batch month"
+        )
+    return defs, DagsterInstance.get()
+
+
+def _print_next_steps() -> None:
     from orchestration.status import format_status, read_status
+
+    print()
+    print(format_status(read_status(settings.warehouse_path())))
+    print()
+    print("next:")
+    print("  Dagster UI:   make dagster   (then http://localhost:3000)")
+    print("  status:       .venv/bin/credit-reporting-warehouse status")
+    print(f"  dashboard and ad-hoc SQL: make dashboard   (reads {settings.published_path()})")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from orchestration.automation import batch_tag
 
     landing = settings.landing_dir()
     ready, waiting = ready_batches(landing)
@@ -85,25 +112,16 @@ def _run(args: argparse.Namespace) -> int:
         if unknown:
             raise WarehouseError(f"no ready batch for {', '.join(unknown)} in {landing}")
         ready = sorted(args.month)
-    _prepare_dagster()
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import defs
-    from orchestration.partitions import batch_months
-
-    keys = set(batch_months.get_partition_keys())
-    outside = [m for m in ready if m not in keys]
-    if outside:
-        raise WarehouseError(
-            f"batches {', '.join(outside)} fall outside the partitions starting {settings.first_month()}: "
-            f"set {settings.FIRST_MONTH_ENV} to the first batch month"
-        )
-    instance = DagsterInstance.get()
+    defs, instance = _monthly_definitions(ready)
     failures = 0
     load = defs.resolve_job_def("load_batch")
     for month in tqdm(ready, desc="loading batches", unit="batch"):
         result = load.execute_in_process(
-            partition_key=month, instance=instance, raise_on_error=False, run_config=QUIET_RUN
+            partition_key=month,
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_RUN,
+            tags=batch_tag(landing / month),
         )
         if not result.success:
             failures += 1
@@ -117,15 +135,52 @@ def _run(args: argparse.Namespace) -> int:
     if not build.success:
         failures += 1
         print(f"dbt build failed: {_failure_message(build)}")
-        print("nothing published: the dashboard keeps showing the last good copy")
-    print()
-    print(format_status(read_status(settings.warehouse_path())))
-    print()
-    print("next:")
-    print("  Dagster UI:   make dagster   (then http://localhost:3000)")
-    print("  status:       .venv/bin/credit-reporting-warehouse status")
-    print(f"  dashboard and ad-hoc SQL: make dashboard   (reads {settings.published_path()})")
+        print(NOTHING_PUBLISHED)
+    _print_next_steps()
     return 1 if failures else 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """The monthly job over a range of months as one run, like a backfill launched from the UI."""
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from orchestration.automation import batch_tag
+
+    for month in (args.first, args.last):
+        if not is_batch_month(month):
+            raise WarehouseError(f"{month!r} is not a month YYYY-MM")
+    if args.first > args.last:
+        raise WarehouseError(f"--from {args.first} is after --to {args.last}")
+    landing = settings.landing_dir()
+    ready, _ = ready_batches(landing)
+    months = _months_between(args.first, args.last)
+    missing = [m for m in months if m not in ready]
+    if missing:
+        raise WarehouseError(
+            f"no ready batch for {', '.join(missing)} in {landing}: a backfill loads every month of its range"
+        )
+    defs, instance = _monthly_definitions(months)
+    tags = {ASSET_PARTITION_RANGE_START_TAG: args.first, ASSET_PARTITION_RANGE_END_TAG: args.last}
+    for month in months:
+        tags |= batch_tag(landing / month)
+    print(f"backfilling {len(months)} months ({args.first} .. {args.last}): loads, then dbt on the months touched")
+    result = defs.resolve_job_def("monthly_batch").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN, tags=tags
+    )
+    if not result.success:
+        print(f"backfill failed: {_failure_message(result)}")
+        print(NOTHING_PUBLISHED)
+    _print_next_steps()
+    return 0 if result.success else 1
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:])
+    months = []
+    while (key := f"{year:04d}-{month:02d}") <= last:
+        months.append(key)
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return months
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -185,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load every ready batch, then build and test the dbt models")
     run.add_argument("--month", action="append", help="load only this batch month (repeatable)")
     run.set_defaults(handler=_run)
+
+    backfill = sub.add_parser(
+        "backfill", help="run the monthly job (load, gate, dbt on the months touched, publish) over a range of months"
+    )
+    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first batch month")
+    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last batch month")
+    backfill.set_defaults(handler=_backfill)
 
     status = sub.add_parser("status", help="batches loaded and row counts per layer")
     status.set_defaults(handler=_status)

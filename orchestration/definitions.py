@@ -7,15 +7,18 @@ from orchestration import settings
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
+from orchestration.automation import batch_manifest_sensor, monthly_batch_schedule
 from orchestration.dbt_project import dbt_project
-from orchestration.jobs import build_models_job, load_batch_job
+from orchestration.jobs import build_models_job, load_batch_job, monthly_batch_job
 from orchestration.resources import warehouse_from_env
 
 settings.export_for_subprocesses()
 
 defs = Definitions(
     assets=[raw_landing_batch, warehouse_models, published_analytics],
-    jobs=[load_batch_job, build_models_job],
+    jobs=[monthly_batch_job, load_batch_job, build_models_job],
+    schedules=[monthly_batch_schedule],
+    sensors=[batch_manifest_sensor],
     resources={
         "warehouse": warehouse_from_env(),
         "dbt": DbtCliResource(project_dir=dbt_project),

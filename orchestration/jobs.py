@@ -1,4 +1,4 @@
-"""Jobs: load one batch month; build the dbt models on what is loaded."""
+"""Jobs: a month's batch end to end; one batch's load alone; a full build of the models."""
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
@@ -7,7 +7,17 @@ from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
 from orchestration.partitions import batch_months
 
-# One writer per DuckDB file: steps run in process, one after the other (STACK-TRAPS).
+# One writer per DuckDB file: steps run in process, one after the other (STACK-TRAPS), and the
+# instance runs one run at a time (orchestration/dagster.yaml).
+monthly_batch_job = define_asset_job(
+    "monthly_batch",
+    selection=AssetSelection.assets(raw_landing_batch, warehouse_models, published_analytics),
+    partitions_def=batch_months,
+    executor_def=in_process_executor,
+    description="A month's batch end to end: verify and load it, rebuild the reporting months it touched "
+    "with dbt (tests included), publish the analytics copy. A backfill of a range is one run.",
+)
+
 load_batch_job = define_asset_job(
     "load_batch",
     selection=AssetSelection.assets(raw_landing_batch),
@@ -20,5 +30,6 @@ build_models_job = define_asset_job(
     "build_models",
     selection=AssetSelection.assets(warehouse_models, published_analytics),
     executor_def=in_process_executor,
-    description="dbt build of every model and test on the loaded raw tables, then publish the analytics copy.",
+    description="dbt build of every model and test on the loaded raw tables, every month rebuilt, then "
+    "publish the analytics copy.",
 )

@@ -55,6 +55,45 @@ def read_status(path: Path) -> WarehouseStatus:
         con.close()
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run leaves behind, for the run's metadata: rows per layer, the latest month's reporting."""
+
+    rows_per_layer: dict[str, int]
+    latest_month: str | None
+    records_reported: int  # records in the latest month's reporting mart
+    account_coverage: float | None  # reported accounts / active accounts in that month (R18)
+    balance_coverage: float | None  # reported balance / total balance
+
+
+def run_summary(path: Path) -> RunSummary:
+    status = read_status(path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        month, records, accounts, balance = con.execute(
+            """
+            with latest as (select max(month) as month from marts.fct_rollout_coverage)
+            select
+                strftime(latest.month, '%Y-%m'),
+                (select count(*) from marts.credit_report_monthly where report_month = latest.month),
+                sum(reported_accounts) / nullif(sum(active_accounts), 0),
+                sum(reported_balance) / nullif(sum(total_balance), 0)
+            from latest
+            left join marts.fct_rollout_coverage as coverage on coverage.month = latest.month
+            group by latest.month
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    return RunSummary(
+        {layer: sum(relations.values()) for layer, relations in status.rows_by_layer.items()},
+        month,
+        records or 0,
+        None if accounts is None else float(accounts),
+        None if balance is None else float(balance),
+    )
+
+
 def format_status(status: WarehouseStatus) -> str:
     loaded = [b for b in status.batches if b[1] != "REJECTED"]
     lines = [f"warehouse: {status.path}"]

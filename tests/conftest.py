@@ -59,12 +59,16 @@ def instance() -> DagsterInstance:
     return DagsterInstance.ephemeral()
 
 
+def warehouse_resource(warehouse: Path, landing: Path | None = None) -> Warehouse:
+    return Warehouse(database_path=str(warehouse), landing_dir=str(landing or warehouse.parent))
+
+
 def load_month(instance: DagsterInstance, warehouse: Path, landing: Path, month: str):
     """A real Dagster materialization of one batch month's raw assets."""
     return materialize(
         [raw_landing_batch],
         partition_key=month,
-        resources={"warehouse": Warehouse(database_path=str(warehouse), landing_dir=str(landing))},
+        resources={"warehouse": warehouse_resource(warehouse, landing)},
         instance=instance,
         raise_on_error=False,
     )
@@ -95,7 +99,7 @@ def dbt_build(instance: DagsterInstance, warehouse: Path):
         mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
         return materialize(
             [warehouse_models],
-            resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+            resources={"dbt": DbtCliResource(project_dir=dbt_project), "warehouse": warehouse_resource(warehouse)},
             instance=instance,
             raise_on_error=False,
         )
@@ -107,7 +111,7 @@ def publish(instance: DagsterInstance, warehouse: Path, target: Path):
         mp.setenv(settings.PUBLISHED_ENV, str(target))
         return materialize(
             [published_analytics],
-            resources={"warehouse": Warehouse(database_path=str(warehouse), landing_dir=str(warehouse.parent))},
+            resources={"warehouse": warehouse_resource(warehouse)},
             instance=instance,
             raise_on_error=False,
         )
@@ -141,3 +145,25 @@ def dbt_cli(*args: str, warehouse: Path, target: Path) -> subprocess.CompletedPr
         text=True,
         timeout=600,
     )
+
+
+def differing_rows(a: Path, b: Path) -> dict[str, int]:
+    """Per model table of warehouse `a`: rows not matched one for one in `b`, both ways (the
+    analytics views select from these tables)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = 'a' and schema_name in ('intermediate', 'marts')"
+        ).fetchall()
+        assert tables, f"no model tables in {a}"
+        differing = {}
+        for schema, name in tables:
+            one, two = f'a."{schema}"."{name}"', f'b."{schema}"."{name}"'
+            both_ways = f"(from {one} except all from {two}) union all (from {two} except all from {one})"
+            differing[f"{schema}.{name}"] = con.execute(f"select count(*) from ({both_ways})").fetchone()[0]
+        return differing
+    finally:
+        con.close()

@@ -26,7 +26,7 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -> su
 def test_help_lists_the_subcommands():
     result = cli("--help")
     assert result.returncode == 0
-    for command in ("generate", "run", "status"):
+    for command in ("generate", "run", "backfill", "status"):
         assert command in result.stdout
 
 
@@ -35,6 +35,13 @@ def test_user_mistakes_get_one_line_and_no_traceback(tmp_path: Path):
         (("generate", "--first-month", "2024-13", "--out", str(tmp_path / "x")), {}, "first month must be YYYY-MM"),
         (("status",), {WAREHOUSE_ENV: str(tmp_path / "none.duckdb")}, "no warehouse at"),
         (("run",), {LANDING_ENV: str(tmp_path / "nowhere")}, "does not exist: run `generate` first"),
+        (("backfill", "--from", "2024-1", "--to", "2024-03"), {}, "'2024-1' is not a month YYYY-MM"),
+        (("backfill", "--from", "2024-05", "--to", "2024-03"), {}, "--from 2024-05 is after --to 2024-03"),
+        (
+            ("backfill", "--from", "2024-01", "--to", "2024-03"),
+            {LANDING_ENV: str(tmp_path)},
+            "no ready batch for 2024-01, 2024-02, 2024-03",
+        ),
     ]
     for args, env, message in cases:
         result = cli(*args, env=env)

@@ -1,13 +1,19 @@
 """The dbt project's models and tests as Dagster assets and asset checks."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from ingestion import rebuild
 from orchestration.assets.raw import raw_asset_key
 from orchestration.dbt_project import dbt_project
+from orchestration.resources import Warehouse
+
+NOTHING_TO_REBUILD = "9999-12-01"
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -32,7 +38,27 @@ class WarehouseTranslator(DagsterDbtTranslator):
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def _loads_batches(context: AssetExecutionContext) -> bool:
+    """A run of the monthly job (one month or a backfilled range) rather than a full build."""
+    tags = context.run.tags
+    return PARTITION_NAME_TAG in tags or ASSET_PARTITION_RANGE_START_TAG in tags
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """dbt build: models, then their tests as asset checks (error severity blocks downstream)."""
-    yield from dbt.cli(["build"], context=context).stream()
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    """dbt build: models, then their tests as asset checks (error severity blocks downstream).
+
+    In a monthly run the incremental models rebuild only the months the loaded batches touched
+    (queued by the loader); otherwise every month. The queue is cleared once the build passed."""
+    args = ["build"]
+    with warehouse.connect() as con:
+        rebuild_from, queued_up_to = rebuild.pending_rebuild_from(con)
+    if _loads_batches(context):
+        # nothing queued: the months are all built already, the incremental models keep them
+        window = rebuild_from.isoformat() if rebuild_from else NOTHING_TO_REBUILD
+        args += ["--vars", json.dumps({"rebuild_from_month": window})]
+        context.log.info(f"incremental build: reporting months from {window} on")
+    yield from dbt.cli(args, context=context).stream()
+    if queued_up_to is not None:
+        with warehouse.connect() as con:
+            rebuild.clear_rebuilt(con, queued_up_to)

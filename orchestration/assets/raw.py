@@ -10,6 +10,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -19,7 +20,7 @@ from dagster import (
 from data_quality.report import write_report
 from ingestion.contract import LANDING_FILES
 from ingestion.errors import BatchNotReady, BatchRejected
-from ingestion.raw_load import load_batch
+from ingestion.raw_load import BatchLoad, load_batch
 from orchestration import settings
 from orchestration.partitions import batch_months
 from orchestration.resources import Warehouse
@@ -59,55 +60,77 @@ def raw_asset_key(table: str) -> AssetKey:
     ]
     + [AssetCheckSpec(name, asset=raw_asset_key(table)) for table, name in FLAG_CHECKS.values()],
     partitions_def=batch_months,
+    backfill_policy=BackfillPolicy.single_run(),  # one writer: a backfill is one run, oldest month first
     can_subset=False,
 )
 def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
-    """Verify the batch, run the GX suites and cross-file checks, load all seven files in one transaction."""
-    month = context.partition_key
-    batch_dir = Path(warehouse.landing_dir) / month
-    try:
-        with warehouse.connect() as con:
-            result = load_batch(con, batch_dir)
-    except (BatchNotReady, BatchRejected) as exc:
-        raise Failure(description=str(exc), allow_retries=False) from None
-    report = write_report(settings.validation_reports_dir(Path(warehouse.database_path)), result)
+    """Verify the batch, run the GX suites and cross-file checks, load all seven files in one transaction.
+
+    A backfill of several months runs as one run: the batches load oldest first, and the first
+    rejected one stops the step (the months before it stay loaded and queued for rebuilding)."""
+    loaded: list[tuple[BatchLoad, Path]] = []
+    for month in context.partition_keys:
+        try:
+            with warehouse.connect() as con:
+                result = load_batch(con, Path(warehouse.landing_dir) / month)
+        except (BatchNotReady, BatchRejected) as exc:
+            before = f" (loaded before it: {', '.join(r.batch_month for r, _ in loaded)})" if loaded else ""
+            raise Failure(description=f"{exc}{before}", allow_retries=False) from None
+        loaded.append((result, write_report(settings.validation_reports_dir(Path(warehouse.database_path)), result)))
     for spec in LANDING_FILES:
-        load = result.files[spec.name]
-        key = raw_asset_key(spec.name)
-        yield MaterializeResult(
-            asset_key=key,
-            metadata={
-                "batch_month": month,
-                "file": load.file_name,
-                "rows_received": load.rows_received,
-                "rows_loaded": load.rows_loaded,
-                "rows_quarantined": load.rows_quarantined,
-                "validation_report": MetadataValue.path(str(report)),
-            },
-        )
-        failed = [o for o in load.outcomes if not o.success]
-        yield AssetCheckResult(
-            asset_key=key,
-            check_name=GATE_CHECK,
-            passed=load.rows_quarantined == 0,
-            severity=AssetCheckSeverity.WARN,  # quarantined rows never reach raw: downstream may go on
-            metadata={
-                "checks_evaluated": load.staged.checks_evaluated,
-                "checks_failed": load.staged.checks_failed,
-                "rows_quarantined": load.rows_quarantined,
-                "reasons": load.reason_summary() or "none",
-                "failing_examples": MetadataValue.json(
-                    {o.description: [{k: str(v) for k, v in e.items()} for e in o.examples] for o in failed}
-                ),
-                "validation_report": MetadataValue.path(str(report)),
-            },
-        )
-    for flag in result.flags:
-        table, name = FLAG_CHECKS[flag.rule]
-        yield AssetCheckResult(
-            asset_key=raw_asset_key(table),
-            check_name=name,
-            passed=flag.count == 0,
-            severity=AssetCheckSeverity.WARN,
-            metadata={"accounts": flag.count, "examples": ", ".join(flag.examples) or "none"},
-        )
+        yield from _file_results(spec.name, loaded)
+    for rule, (table, name) in FLAG_CHECKS.items():
+        flagged = [(result.batch_month, flag) for result, _ in loaded for flag in result.flags if flag.rule == rule]
+        if flagged:
+            yield AssetCheckResult(
+                asset_key=raw_asset_key(table),
+                check_name=name,
+                passed=all(flag.count == 0 for _, flag in flagged),
+                severity=AssetCheckSeverity.WARN,
+                metadata={
+                    "accounts": sum(flag.count for _, flag in flagged),
+                    "examples": ", ".join(f"{month}: {e}" for month, flag in flagged for e in flag.examples) or "none",
+                },
+            )
+
+
+def _file_results(table: str, loaded: list[tuple[BatchLoad, Path]]):
+    """One materialization and one gate result per file, summed over the months of the run."""
+    files = [(result.batch_month, result.files[table], report) for result, report in loaded]
+    quarantined = sum(load.rows_quarantined for _, load, _ in files)
+    reports = {  # the latest month's report, and the folder holding every month's
+        "validation_report": MetadataValue.path(str(files[-1][2])),
+        "validation_reports": MetadataValue.path(str(files[-1][2].parent)),
+    }
+    key = raw_asset_key(table)
+    yield MaterializeResult(
+        asset_key=key,
+        metadata={
+            "batch_months": ", ".join(month for month, _, _ in files),
+            "file": files[0][1].file_name,
+            "rows_received": sum(load.rows_received for _, load, _ in files),
+            "rows_loaded": sum(load.rows_loaded for _, load, _ in files),
+            "rows_quarantined": quarantined,
+            **reports,
+        },
+    )
+    failed = {
+        f"{month}: {o.description}": [{k: str(v) for k, v in e.items()} for e in o.examples]
+        for month, load, _ in files
+        for o in load.outcomes
+        if not o.success
+    }
+    yield AssetCheckResult(
+        asset_key=key,
+        check_name=GATE_CHECK,
+        passed=quarantined == 0,
+        severity=AssetCheckSeverity.WARN,  # quarantined rows never reach raw: downstream may go on
+        metadata={
+            "checks_evaluated": sum(load.staged.checks_evaluated for _, load, _ in files),
+            "checks_failed": sum(load.staged.checks_failed for _, load, _ in files),
+            "rows_quarantined": quarantined,
+            "reasons": "; ".join(f"{m}: {r}" for m, load, _ in files if (r := load.reason_summary())) or "none",
+            "failing_examples": MetadataValue.json(failed),
+            **reports,
+        },
+    )

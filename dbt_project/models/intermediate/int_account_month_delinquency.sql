@@ -1,3 +1,4 @@
+{{ monthly_incremental() }}
 -- R9, R13, P3, P10: month-end delinquency and amounts per account-month.
 -- At month end, bills due before the last day (P3) are due; the FIFO-covered ones are a prefix of
 -- them (P4), so: overdue_periods = bills due - bills covered, overdue_amount = total due - paid,
@@ -5,6 +6,7 @@
 -- prefixes without expanding bills x months.
 with spine as (
     select * from {{ ref('int_account_months') }}
+    where {{ in_rebuild_window('report_month') }}
 ),
 
 bills as (
@@ -98,7 +100,6 @@ select
     delinquency.product,
     delinquency.opened_on,
     delinquency.opened_month,
-    delinquency.closed_month,
     delinquency.report_month,
     delinquency.month_end,
     delinquency.is_closing_month,

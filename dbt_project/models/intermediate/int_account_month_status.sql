@@ -1,3 +1,4 @@
+{{ monthly_incremental() }}
 -- R10, P6: month status code; R12: five-level classification; the account's status.
 -- Precedence: C in the closing month, then 1..7 when something is past due, then M, then *, then N.
 select
@@ -31,3 +32,4 @@ select
         else 'NORMAL'
     end as account_status
 from {{ ref('int_account_month_delinquency') }}
+where {{ in_rebuild_window('report_month') }}

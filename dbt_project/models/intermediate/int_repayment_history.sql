@@ -1,9 +1,11 @@
+{{ monthly_incremental() }}
 -- R5, R11, P1, P5: the 24-month history string of every record, oldest month first, ending with
 -- its own month. A month without a record (before the first reportable month, before the first
 -- loaded batch, or without a batch) is '/': nothing before consent leaves a trace.
 with records as (
     select account_id, report_month, month_status
     from {{ ref('int_reportable_account_months') }}
+    where {{ in_rebuild_window('report_month', months_before=23) }}  -- what the window's strings look back on
 ),
 
 bounds as (
@@ -47,4 +49,4 @@ windowed as (
 
 select account_id, report_month, repayment_history_24m
 from windowed
-where has_record
+where has_record and {{ in_rebuild_window('report_month') }}

@@ -1,3 +1,4 @@
+{{ monthly_incremental() }}
 -- R3: an account-month is reportable when its customer's consent for the product (or ALL) was
 -- signed in or before the month. R19: the reporting-occasion code, 32 > 10 > 31 > 30 (P7, P8).
 select
@@ -16,3 +17,4 @@ inner join {{ ref('int_consent_windows') }} as consent
     on months.customer_id = consent.customer_id
     and months.product = consent.product
     and consent.consent_month <= months.report_month
+where {{ in_rebuild_window('months.report_month') }}

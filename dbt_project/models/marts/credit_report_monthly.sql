@@ -1,11 +1,15 @@
+{{ monthly_incremental() }}
+{{ config(post_hook="{{ refresh_identity_before_window() }}") }}
 -- The consent-filtered reporting mart (contracts/marts.md): one row per reportable account and
 -- month (R3) and no other, with identity from the latest customer version (P2, R15 allows it here).
 with reportable as (
     select * from {{ ref('int_reportable_account_months') }}
+    where {{ in_rebuild_window('report_month') }}
 ),
 
 history as (
     select * from {{ ref('int_repayment_history') }}
+    where {{ in_rebuild_window('report_month') }}
 ),
 
 customers as (

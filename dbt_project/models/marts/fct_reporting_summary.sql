@@ -1,3 +1,4 @@
+{{ monthly_incremental() }}
 -- The reporting mart without personal data, for the dashboard and analysts (R15): records and
 -- amounts per month, product, reporting-occasion code, month status and five-level class.
 select
@@ -11,4 +12,5 @@ select
     cast(sum(balance) as decimal(18, 2)) as balance,
     cast(sum(overdue_amount) as decimal(18, 2)) as overdue_amount
 from {{ ref('credit_report_monthly') }}
+where {{ in_rebuild_window('report_month') }}
 group by all

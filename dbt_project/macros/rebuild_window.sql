@@ -1,0 +1,53 @@
+{#
+  Incremental monthly models rebuild the reporting months from var('rebuild_from_month') on
+  (the loader queues the earliest month a batch touches, see ingestion/rebuild.py). The default
+  rebuilds every month, so a plain `dbt build` is a full build; a first build is always full.
+#}
+{% macro rebuild_from_month() -%}
+    date '{{ var("rebuild_from_month", "0001-01-01") }}'
+{%- endmacro %}
+
+{# Unit tests render models without a relation behind `this`: they test the full build. #}
+{% macro rebuilding_window() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+{% macro monthly_incremental(month_column='report_month') -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_rebuilt_months('" ~ month_column ~ "') }}",
+    ) }}
+{%- endmacro %}
+
+{# Months before the window stay as built; the pre-hook deletes the window's months. A changed
+   model fails (on_schema_change) and needs --full-refresh rather than mixing shapes. #}
+{% macro delete_rebuilt_months(month_column) -%}
+    {%- if rebuilding_window() -%}
+        delete from {{ this }} where {{ month_column }} >= {{ rebuild_from_month() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The months this run computes: the window in an incremental run, all of them otherwise. #}
+{% macro in_rebuild_window(month_column, months_before=0) -%}
+    {%- if rebuilding_window() -%}
+        {{ month_column }} >= {{ rebuild_from_month() }} - interval {{ months_before }} month
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{# P2: identity comes from the latest customer version in every month, so the rows kept from
+   before the window take a correction too (a customer's identity is not a monthly fact). #}
+{% macro refresh_identity_before_window() -%}
+    {%- if rebuilding_window() -%}
+        update {{ this }} as report
+        set id_number = customers.id_number, full_name = customers.full_name
+        from {{ ref('stg_landing__customers') }} as customers
+        where report.customer_id = customers.customer_id
+          and report.report_month < {{ rebuild_from_month() }}
+          and (report.id_number is distinct from customers.id_number
+               or report.full_name is distinct from customers.full_name)
+    {%- endif -%}
+{%- endmacro %}

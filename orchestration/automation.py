@@ -1,0 +1,93 @@
+"""Unattended operation: a monthly schedule and a sensor on the landing zone start the monthly job.
+
+A batch is ready when its `_manifest.json` is there (the source system writes it last). Every
+run that loads a batch carries the batch's fingerprint (month + manifest digest) as a tag, so a
+sending of a batch is started once, whoever notices it first; a resent batch has a new manifest
+and runs again. A batch whose run failed (a rejected batch) waits for a new sending or for an
+operator's re-execution, instead of failing again every tick.
+"""
+
+from datetime import datetime
+from pathlib import Path
+
+from dagster import (
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    RunsFilter,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    schedule,
+    sensor,
+)
+
+from ingestion.contract import MANIFEST_NAME
+from ingestion.errors import WarehouseError
+from ingestion.manifest import batch_fingerprint, landing_batches
+from orchestration import settings
+from orchestration.jobs import monthly_batch_job
+from orchestration.partitions import batch_months
+
+
+def batch_tag(batch_dir: Path) -> dict[str, str]:
+    """The tag naming a sending of a batch (month and manifest digest) on a run that loads it."""
+    return {f"crw/batch.{batch_dir.name}": batch_fingerprint(batch_dir)}
+
+
+BUSINESS_TIMEZONE = "Asia/Shanghai"  # R1
+
+
+def batch_run_request(month: str, instance: DagsterInstance) -> RunRequest | SkipReason:
+    """The run for this month's batch as it lies in the landing zone now, or why there is none."""
+    batch_dir = settings.landing_dir() / month
+    if not (batch_dir / MANIFEST_NAME).is_file():
+        return SkipReason(f"batch {month} is not ready ({MANIFEST_NAME} missing): it waits")
+    if month not in batch_months.get_partition_keys():
+        return SkipReason(f"batch {month} is outside the partitions from {settings.first_month()}")
+    tags = batch_tag(batch_dir)
+    (fingerprint,) = tags.values()
+    if instance.get_run_records(RunsFilter(tags=tags), limit=1):
+        return SkipReason(f"batch {fingerprint} already has a run")
+    return RunRequest(run_key=fingerprint, partition_key=month, tags=tags)
+
+
+@sensor(
+    job=monthly_batch_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Starts the monthly job for each batch whose _manifest.json has landed (oldest first); "
+    "an incomplete batch waits.",
+)
+def batch_manifest_sensor(context: SensorEvaluationContext):
+    try:
+        ready, waiting = landing_batches(settings.landing_dir())
+    except WarehouseError as exc:
+        return SkipReason(str(exc))
+    requests = []
+    for month in ready:
+        outcome = batch_run_request(month, context.instance)
+        if isinstance(outcome, RunRequest):
+            requests.append(outcome)
+    if requests:
+        return requests
+    waits = f"; waiting for {MANIFEST_NAME} in {', '.join(waiting)}" if waiting else ""
+    return SkipReason(f"no new batch{waits}")
+
+
+def previous_month(moment: datetime) -> str:
+    year, month = (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+@schedule(
+    job=monthly_batch_job,
+    cron_schedule="0 6 2 * *",
+    execution_timezone=BUSINESS_TIMEZONE,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="On the 2nd of each month at 06:00 China time, runs the month just ended, if its batch "
+    "is ready and not run yet (else the sensor starts it when the manifest lands).",
+)
+def monthly_batch_schedule(context: ScheduleEvaluationContext):
+    return batch_run_request(previous_month(context.scheduled_execution_time), context.instance)
