@@ -38,6 +38,7 @@ from orchestration.resources import Warehouse  # noqa: E402
 from source_system import GeneratorConfig, generate_landing  # noqa: E402
 
 SMALL = GeneratorConfig(customers=600, months=8, rollout_month=4)
+SMALL_MONTHS = [f"2024-{m:02d}" for m in range(1, 9)]  # its batches
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +73,26 @@ def load_month(instance: DagsterInstance, warehouse: Path, landing: Path, month:
         instance=instance,
         raise_on_error=False,
     )
+
+
+def monthly_run(instance, warehouse: Path, landing: Path, month: str, tags: dict | None = None, succeeds=True):
+    """A real run of the monthly job's assets for one batch month: load, incremental dbt build, publish."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
+        mp.setenv(settings.PUBLISHED_ENV, str(warehouse.parent / "published" / "analytics_snapshot.duckdb"))
+        result = materialize(
+            [raw_landing_batch, warehouse_models, published_analytics],
+            partition_key=month,
+            resources={
+                "dbt": DbtCliResource(project_dir=dbt_project),
+                "warehouse": warehouse_resource(warehouse, landing),
+            },
+            instance=instance,
+            raise_on_error=False,
+            tags=tags,
+        )
+    assert result.success == succeeds, failure_message(result) or "the run passed"
+    return result
 
 
 def failure_message(result) -> str:

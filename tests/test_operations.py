@@ -13,38 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import dbt_build, differing_rows, failure_message, load_all, query, warehouse_resource
-from dagster import materialize
-from dagster_dbt import DbtCliResource
+from conftest import SMALL_MONTHS as MONTHS
+from conftest import dbt_build, differing_rows, failure_message, load_all, monthly_run, query
 from landing_builder import edit_csv
 
 from orchestration import settings
-from orchestration.assets.dbt import warehouse_models
-from orchestration.assets.published import published_analytics
-from orchestration.assets.raw import raw_landing_batch
-from orchestration.dbt_project import dbt_project
-
-MONTHS = [f"2024-{m:02d}" for m in range(1, 9)]  # the small landing zone's batches
-
-
-def monthly_run(instance, warehouse: Path, landing: Path, month: str, tags: dict | None = None, succeeds=True):
-    """A real run of the monthly job's assets for one batch month: load, incremental dbt build, publish."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
-        mp.setenv(settings.PUBLISHED_ENV, str(warehouse.parent / "published" / "analytics_snapshot.duckdb"))
-        result = materialize(
-            [raw_landing_batch, warehouse_models, published_analytics],
-            partition_key=month,
-            resources={
-                "dbt": DbtCliResource(project_dir=dbt_project),
-                "warehouse": warehouse_resource(warehouse, landing),
-            },
-            instance=instance,
-            raise_on_error=False,
-            tags=tags,
-        )
-    assert result.success == succeeds, failure_message(result) or "the run passed"
-    return result
 
 
 def mark_kept_month(warehouse: Path, month: str) -> None:
