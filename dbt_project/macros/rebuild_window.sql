@@ -4,7 +4,7 @@
   rebuilds every month, so a plain `dbt build` is a full build; a first build is always full.
 #}
 {% macro rebuild_from_month() -%}
-    date '{{ var("rebuild_from_month", "0001-01-01") }}'
+    date '{{ var("rebuild_from_month") }}'
 {%- endmacro %}
 
 {# Unit tests render models without a relation behind `this`: they test the full build. #}

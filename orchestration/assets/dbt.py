@@ -49,15 +49,17 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
     """dbt build: models, then their tests as asset checks (error severity blocks downstream).
 
     In a monthly run the incremental models rebuild only the months the loaded batches touched
-    (queued by the loader); otherwise every month. The queue is cleared once the build passed."""
-    args = ["build"]
+    (queued by the loader); otherwise every table is rebuilt from scratch (--full-refresh, which
+    also takes in a model whose columns changed). The queue is cleared once the build passed."""
     with warehouse.connect() as con:
         rebuild_from, queued_up_to = rebuild.pending_rebuild_from(con)
     if _loads_batches(context):
         # nothing queued: the months are all built already, the incremental models keep them
         window = rebuild_from.isoformat() if rebuild_from else NOTHING_TO_REBUILD
-        args += ["--vars", json.dumps({"rebuild_from_month": window})]
+        args = ["build", "--vars", json.dumps({"rebuild_from_month": window})]
         context.log.info(f"incremental build: reporting months from {window} on")
+    else:
+        args = ["build", "--full-refresh"]
     yield from dbt.cli(args, context=context).stream()
     if queued_up_to is not None:
         with warehouse.connect() as con:

@@ -1,11 +1,12 @@
 {{ monthly_incremental() }}
--- R9, R13, P3, P10: month-end delinquency and amounts per account-month.
+-- R9, R13, P3, P10: month-end delinquency and amounts per reportable account-month (only what is
+-- reported needs them; coverage reads balances from int_account_months).
 -- At month end, bills due before the last day (P3) are due; the FIFO-covered ones are a prefix of
 -- them (P4), so: overdue_periods = bills due - bills covered, overdue_amount = total due - paid,
 -- days_past_due from the oldest uncovered bill's due date to the last day. ASOF joins find the
 -- prefixes without expanding bills x months.
 with spine as (
-    select * from {{ ref('int_account_months') }}
+    select * from {{ ref('int_reportable_account_months') }}
     where {{ in_rebuild_window('report_month') }}
 ),
 
@@ -95,16 +96,7 @@ delinquency as (
 )
 
 select
-    delinquency.account_id,
-    delinquency.customer_id,
-    delinquency.product,
-    delinquency.opened_on,
-    delinquency.opened_month,
-    delinquency.report_month,
-    delinquency.month_end,
-    delinquency.is_closing_month,
-    snapshots.credit_limit,
-    snapshots.outstanding_balance as balance,
+    delinquency.* exclude (paid_to_date, bills_due, total_due, bills_covered, overdue_periods, overdue_amount),
     cast(coalesce(due_in_month.amount_due, 0) as decimal(18, 2)) as amount_due,
     cast(coalesce(paid_by_month.amount_paid, 0) as decimal(18, 2)) as amount_paid,
     cast(
@@ -124,6 +116,3 @@ left join due_in_month
 left join paid_by_month
     on delinquency.account_id = paid_by_month.account_id
     and delinquency.report_month = paid_by_month.paid_month
-left join {{ ref('stg_landing__account_snapshots') }} as snapshots
-    on delinquency.account_id = snapshots.account_id
-    and delinquency.report_month = snapshots.snapshot_month

@@ -4,7 +4,7 @@
 -- loaded batch, or without a batch) is '/': nothing before consent leaves a trace.
 with records as (
     select account_id, report_month, month_status
-    from {{ ref('int_reportable_account_months') }}
+    from {{ ref('int_account_month_status') }}
     where {{ in_rebuild_window('report_month', months_before=23) }}  -- what the window's strings look back on
 ),
 

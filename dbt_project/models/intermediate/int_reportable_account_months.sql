@@ -12,7 +12,7 @@ select
         when months.report_month = consent.consent_month then '31'
         else '30'
     end as report_reason_code
-from {{ ref('int_account_month_status') }} as months
+from {{ ref('int_account_months') }} as months
 inner join {{ ref('int_consent_windows') }} as consent
     on months.customer_id = consent.customer_id
     and months.product = consent.product

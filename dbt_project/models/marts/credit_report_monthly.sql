@@ -3,7 +3,7 @@
 -- The consent-filtered reporting mart (contracts/marts.md): one row per reportable account and
 -- month (R3) and no other, with identity from the latest customer version (P2, R15 allows it here).
 with reportable as (
-    select * from {{ ref('int_reportable_account_months') }}
+    select * from {{ ref('int_account_month_status') }}
     where {{ in_rebuild_window('report_month') }}
 ),
 

@@ -26,7 +26,7 @@ account_measures as (
         count(reported.account_id) as reported_accounts,
         sum(coalesce(months.balance, 0)) as total_balance,
         sum(case when reported.account_id is not null then coalesce(months.balance, 0) else 0 end) as reported_balance
-    from {{ ref('int_account_month_delinquency') }} as months
+    from {{ ref('int_account_months') }} as months
     inner join cohorts using (customer_id, product, report_month)
     left join reported using (report_month, account_id)
     group by all
