@@ -119,6 +119,7 @@ def main() -> None:
     size = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**30
     print(f"landing       {size:9.2f} GB   {len(months)} batches")
 
+    warehouse.unlink(missing_ok=True)  # every step starts from nothing, as the baseline does
     figures["pipeline"] = timed("pipeline", [*cli, "run"], env)
     figures["incremental"] = timed("incremental", [*cli, "backfill", "--from", months[-1], "--to", months[-1]], env)
     dbt = [str(Path(py).parent / "dbt"), "build", "--full-refresh", "--project-dir", str(DBT_DIR)]

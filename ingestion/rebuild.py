@@ -1,18 +1,19 @@
 """Which reporting months a batch changes, queued for the incremental dbt build.
 
-The reporting mart's months depend on a batch through its events (bills, repayments, consents,
-month-end snapshots) and through accounts opening and closing. A month changes when such a fact
-in it changes, and so does every later month (delinquency carries forward; the history string
-looks back 24 months). So a batch changes the months from the earliest month its facts speak
-about: its events, and the earlier versions of any event it corrects; the opening and closing of
-accounts it brings new; the old and new opening or closing of accounts it re-versions where they
-moved. The load queues that month, for the rows it replaces and the rows it brings, in its own
-transaction; the dbt build rebuilds from the earliest queued month and clears the queue only
-once it passed, so a run killed between the two loses nothing.
+The monthly models' months depend on a batch through its events (bills from their due month,
+repayments, consents, invitations, month-end snapshots, customer versions from the month they
+take effect) and through accounts opening and closing. A month changes when such a fact in it
+changes, and so does every later month (delinquency carries forward; the history string looks
+back 24 months; a cohort takes the customer version valid at month end). So a batch changes the
+months from the earliest month its facts speak about: its events, and the earlier versions of
+any event it corrects; the opening and closing of accounts it brings new; the old and new
+opening or closing of accounts it re-versions where they moved. The load queues that month, for
+the rows it replaces and the rows it brings, in its own transaction; the dbt build rebuilds from
+the earliest queued month and clears the queue only once it passed, so a run killed between the
+two loses nothing.
 
-Customer versions change no month: identity is refreshed in every kept month by the mart
-(P2), and the coverage models, whose wave cohort is a customer's lifetime attribute, rebuild
-whole each time.
+Identity is not a monthly fact: the mart refreshes it in every kept month (P2). Neither is the
+wave (a customer's lifetime attribute): the coverage cube joins it and rebuilds whole each time.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ def _local_month(column: str) -> str:  # R1: an instant's month is its local mon
 # Every version of each event this batch carries (a correction moves an event: its old month counts).
 _EVENTS = {
     "agreements": ("agreement_id", _local_month("signed_at")),
-    "bills": ("bill_id", "least(date_trunc('month', statement_date), date_trunc('month', due_date))::date"),
+    "bills": ("bill_id", "date_trunc('month', due_date)::date"),  # due_date >= statement_date (gate)
     "repayments": ("repayment_id", _local_month("paid_at")),
     "account_snapshots": ("account_id, snapshot_month", "snapshot_month"),
+    "invitations": ("invitation_id", _local_month("invited_at")),
+    "customers": ("customer_id, updated_at", _local_month("updated_at")),
 }
 _EVENT_MONTHS = [
     f"select min({month}) as month from raw.{table} "

@@ -82,3 +82,24 @@ def test_the_dbt_docs_site_builds(small_warehouse, tmp_path):
     catalog = json.loads((target / "catalog.json").read_text())
     assert "model.credit_reporting_warehouse.credit_report_monthly" in catalog["nodes"]
     assert (target / "index.html").stat().st_size > 10_000
+
+
+def test_a_monthly_build_tests_the_rebuilt_months_of_monthly_models_only(tmp_path):
+    window = {"rebuild_from_month": "2025-11-01"}
+    selection = ["test_type:generic,credit_report_monthly", "test_type:generic,stg_landing__bills"]
+    result = dbt_cli(
+        "compile",
+        "--select",
+        *selection,
+        "--vars",
+        json.dumps(window),
+        warehouse=tmp_path / "empty.duckdb",
+        target=tmp_path / "target",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    compiled = tmp_path / "target" / "compiled" / "credit_reporting_warehouse" / "models"
+    monthly = list((compiled / "marts" / "credit_report_monthly.yml").glob("*.sql"))
+    staging = list((compiled / "staging" / "stg_landing__bills.yml").glob("*.sql"))
+    assert len(monthly) >= 10 and len(staging) >= 3
+    assert all("report_month >= date '2025-11-01'" in sql.read_text() for sql in monthly)
+    assert not any("2025-11-01" in sql.read_text() for sql in staging)  # not monthly: tested whole

@@ -1,7 +1,9 @@
+{{ monthly_incremental() }}
 -- R18, P2: the cohort of every (customer, product) in every reporting month since they entered
 -- the product (first account, invitation or consent), as of the month's end: score band from the
 -- score history, age at month end, registration year, province, limit band of the product's
--- latest month-end limit, and wave. No personal data (R15).
+-- latest month-end limit. All of it is a fact of the month, so kept months stay right; the wave,
+-- a customer's lifetime attribute, is joined by fct_rollout_coverage. No personal data (R15).
 with rollout as (
     select * from {{ ref('int_customer_product_rollout') }}
 ),
@@ -14,7 +16,6 @@ entry as (
     select
         rollout.customer_id,
         rollout.product,
-        rollout.wave_label,
         least(
             min(accounts.opened_month),
             min(cast(date_trunc('month', rollout.first_invited_on) as date)),
@@ -22,20 +23,20 @@ entry as (
         ) as entry_month
     from rollout
     left join accounts using (customer_id, product)
-    group by rollout.customer_id, rollout.product, rollout.wave_label
+    group by rollout.customer_id, rollout.product
 ),
 
 spine as (
     select
         entry.customer_id,
         entry.product,
-        entry.wave_label,
         months.report_month,
         months.month_end,
         cast(months.month_end + interval 1 day as timestamp) as cutoff_local
     from entry
     inner join {{ ref('int_reporting_months') }} as months
         on months.report_month >= entry.entry_month
+    where {{ in_rebuild_window('months.report_month') }}
 ),
 
 history as (
@@ -82,6 +83,5 @@ select
     {{ band('age_band', age_at('birth_date', 'month_end')) }} as age_band,
     cast(year(registered_on) as integer) as registration_year,
     coalesce(province_code, 'unknown') as province_code,
-    {{ band('limit_band', 'credit_limit') }} as limit_band,
-    wave_label
+    {{ band('limit_band', 'credit_limit') }} as limit_band
 from with_limit

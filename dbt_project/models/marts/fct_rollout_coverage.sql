@@ -5,12 +5,15 @@
 {%- set cube_grain = ['report_month', 'product', 'score_band', 'age_band', 'registration_year',
                       'province_code', 'limit_band', 'wave_label'] %}
 
-with cohorts as (
-    select * from {{ ref('int_cohort_months') }}
-),
-
-rollout as (
-    select * from {{ ref('int_customer_product_rollout') }}
+with cohorts as (  -- the month's cohort and the customer's wave
+    select
+        cohort_months.*,
+        rollout.wave_label,
+        rollout.first_invited_on,
+        rollout.consented_on,
+        rollout.opted_out_on
+    from {{ ref('int_cohort_months') }} as cohort_months
+    inner join {{ ref('int_customer_product_rollout') }} as rollout using (customer_id, product)
 ),
 
 reported as (
@@ -37,11 +40,10 @@ customer_measures as (
         {%- for column in cube_grain %}
         cohorts.{{ column }},
         {%- endfor %}
-        count(*) filter (where rollout.first_invited_on <= cohorts.month_end) as invited_customers,
-        count(*) filter (where rollout.consented_on <= cohorts.month_end) as consented_customers,
-        count(*) filter (where rollout.opted_out_on <= cohorts.month_end) as opted_out_by_closing
+        count(*) filter (where cohorts.first_invited_on <= cohorts.month_end) as invited_customers,
+        count(*) filter (where cohorts.consented_on <= cohorts.month_end) as consented_customers,
+        count(*) filter (where cohorts.opted_out_on <= cohorts.month_end) as opted_out_by_closing
     from cohorts
-    inner join rollout using (customer_id, product)
     group by all
 ),
 
