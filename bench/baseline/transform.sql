@@ -68,7 +68,10 @@ from raw.repayments
 qualify row_number() over (partition by repayment_id order by _batch_month desc, _source_row desc) = 1;
 
 create or replace temp table bills as
-with deduplicated as (
+with consented as (  -- only their bills are ever reported
+    select account_id from accounts semi join consents using (customer_id, product)
+),
+deduplicated as (
     select bill_id, account_id, statement_date, due_date, cast(date_trunc('month', due_date) as date) as due_month,
         amount_due
     from raw.bills
@@ -79,6 +82,7 @@ numbered as (
         row_number() over by_due as bill_seq,
         sum(amount_due) over by_due as cumulative_due
     from deduplicated
+    semi join consented using (account_id)
     window by_due as (partition by account_id order by due_date, bill_id rows unbounded preceding)
 ),
 payments as (
@@ -86,6 +90,7 @@ payments as (
         sum(amount) over (partition by account_id order by paid_at, repayment_id rows unbounded preceding)
             as cumulative_paid
     from repayments
+    semi join consented using (account_id)
 )
 select numbered.*,
     case when numbered.cumulative_due <= 0 then numbered.statement_date else payments.paid_on end as covered_on
@@ -99,7 +104,8 @@ with spine as (
     select * from account_months where consent_month is not null
 ),
 paid_by_month as (
-    select account_id, paid_month, sum(amount) as amount_paid from repayments group by all
+    select account_id, paid_month, sum(amount) as amount_paid from repayments semi join spine using (account_id)
+    group by all
 ),
 paid_running as (
     select *, sum(amount_paid) over (partition by account_id order by paid_month rows unbounded preceding)

@@ -10,12 +10,14 @@ with spine as (
     where {{ in_rebuild_window('report_month') }}
 ),
 
-bills as (
+bills as (  -- the spine's accounts only: the prefixes below run over all of their history
     select * from {{ ref('int_bill_coverage') }}
+    where account_id in (select account_id from spine)
 ),
 
 repayments as (
     select * from {{ ref('stg_landing__repayments') }}
+    where account_id in (select account_id from spine)
 ),
 
 paid_by_month as (

@@ -1,7 +1,14 @@
 -- R8, P4: repayments go to an account's bills oldest first (due date, then bill id). Bill i is
 -- covered once the account's cumulative payments reach the total due of bills 1..i, so
 -- prepayments and overpayments carry forward. Set-based: running sums and an ASOF join.
-with bills as (
+-- Only for the accounts whose customer consented for the product: the only ones reported (R3).
+with consented_accounts as (
+    select accounts.account_id
+    from {{ ref('stg_landing__accounts') }} as accounts
+    semi join {{ ref('int_consent_windows') }} as consent using (customer_id, product)
+),
+
+bills as (
     select
         bill_id,
         account_id,
@@ -12,7 +19,13 @@ with bills as (
         row_number() over by_due as bill_seq,
         sum(amount_due) over by_due as cumulative_due
     from {{ ref('stg_landing__bills') }}
+    semi join consented_accounts using (account_id)
     window by_due as (partition by account_id order by due_date, bill_id rows unbounded preceding)
+),
+
+repayments as (
+    select * from {{ ref('stg_landing__repayments') }}
+    semi join consented_accounts using (account_id)
 ),
 
 payments as (
@@ -22,12 +35,12 @@ payments as (
         sum(amount) over (
             partition by account_id order by paid_at, repayment_id rows unbounded preceding
         ) as cumulative_paid
-    from {{ ref('stg_landing__repayments') }}
+    from repayments
 ),
 
 paid_in_total as (
     select account_id, sum(amount) as total_paid
-    from {{ ref('stg_landing__repayments') }}
+    from repayments
     group by account_id
 ),
 
