@@ -108,7 +108,8 @@ def main() -> None:
         "DAGSTER_HOME": str(work / "dagster_home"),
     }
     py, cli = sys.executable, [sys.executable, "-m", "orchestration.cli"]
-    print(f"customers={args.customers:,} months={args.months} cores={os.cpu_count()} memory_limit={memory}")
+    source = f"landing {landing}" if args.landing else f"customers={args.customers:,} months={args.months}"
+    print(f"{source} cores={os.cpu_count()} memory_limit={memory}")
     print(f"work dir {work}")
 
     figures = {}
