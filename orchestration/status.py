@@ -1,4 +1,4 @@
-"""What is in the warehouse: batches loaded, rows per layer (read by `status` and after `run`)."""
+"""What is in the warehouse: batches loaded, rows per layer's tables (read by `status` and after `run`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ LAYERS = ("raw", "staging", "intermediate", "marts")
 class WarehouseStatus:
     path: Path
     batches: list[tuple[str, str, int]]  # (month, status of its latest attempt, rows loaded)
-    rows_by_layer: dict[str, dict[str, int]]  # layer -> relation -> rows
+    rows_by_layer: dict[str, dict[str, int]]  # layer -> table -> rows
+    views_by_layer: dict[str, int]  # layer -> views, not counted: each count would run its query
 
 
 def read_status(path: Path) -> WarehouseStatus:
@@ -41,16 +42,17 @@ def read_status(path: Path) -> WarehouseStatus:
                 group by batch_month order by batch_month
                 """
             ).fetchall()
-        relations = con.execute(
-            "select schema_name, table_name from duckdb_tables() where schema_name in (?, ?, ?, ?) "
-            "union all select schema_name, view_name from duckdb_views() where schema_name in (?, ?, ?, ?) "
-            "order by 1, 2",
-            [*LAYERS, *LAYERS],
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name in (?, ?, ?, ?) order by 1, 2",
+            LAYERS,
         ).fetchall()
         rows: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
-        for schema, name in relations:
+        for schema, name in tables:
             rows[schema][name] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
-        return WarehouseStatus(path, batches, rows)
+        views = con.execute(
+            "select schema_name, count(*) from duckdb_views() where schema_name in (?, ?, ?, ?) group by 1", LAYERS
+        ).fetchall()
+        return WarehouseStatus(path, batches, rows, dict(views))
     finally:
         con.close()
 
@@ -86,7 +88,7 @@ def run_summary(path: Path) -> RunSummary:
     finally:
         con.close()
     return RunSummary(
-        {layer: sum(relations.values()) for layer, relations in status.rows_by_layer.items()},
+        {layer: sum(tables.values()) for layer, tables in status.rows_by_layer.items() if tables},
         month,
         records or 0,
         None if accounts is None else float(accounts),
@@ -107,8 +109,10 @@ def format_status(status: WarehouseStatus) -> str:
                 lines.append(f"  {month}: {state} (see audit.load_batches)")
     else:
         lines.append("batches loaded: none yet")
-    for layer, relations in status.rows_by_layer.items():
-        if relations:
-            lines.append(f"{layer}: {sum(relations.values()):,} rows in {len(relations)} relations")
-            lines += [f"  {layer}.{name}: {n:,}" for name, n in relations.items()]
+    for layer, tables in status.rows_by_layer.items():
+        if tables:
+            lines.append(f"{layer}: {sum(tables.values()):,} rows in {len(tables)} tables")
+            lines += [f"  {layer}.{name}: {n:,}" for name, n in tables.items()]
+        if status.views_by_layer.get(layer):
+            lines.append(f"{layer}: {status.views_by_layer[layer]} views (rows not counted: a view runs its query)")
     return "\n".join(lines)
