@@ -1,33 +1,38 @@
 """The GX validation of one staged landing file: which rows fail which expectation, and why.
 
-GX 1.x's SQL path does not work on DuckDB here (STACK-TRAPS), so each file is validated as a
-pandas frame of its typed values plus the derived columns the suites name. Only rows whose values
-have their contract types reach GX; the loader has already quarantined the others.
+GX runs the suites on its SQL engine, inside the loader's own DuckDB connection: the rows never
+leave DuckDB (no pandas copy) and GX sees the loader's temp tables. Only rows whose values have
+their contract types reach GX; the loader has already quarantined the others.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
 import duckdb
 import great_expectations as gx
-import pandas as pd
-import pyarrow as pa
-from great_expectations.execution_engine import pandas_execution_engine
+from duckdb_engine import ConnectionWrapper
+from sqlalchemy.pool import StaticPool
 
 from data_quality.suites import build_suite, expectations
 
 EXAMPLES = 3  # failing rows kept per expectation for reports and Dagster metadata
+ALL_ROWS = 2**62
+DATASOURCE = "loader"
+CHINA = timezone(timedelta(hours=8))  # batch months are months of China time (landing contract)
 
 # Columns computed from each row for the rules that span two columns (named in suites.py).
 DERIVED_COLUMNS = {
     "customers": {
+        "derived_customer_version": "customer_id || ' at ' || updated_at",
         "derived_id_birth_date": "substr(id_number, 7, 8)",
         "derived_birth_date": "strftime(birth_date, '%Y%m%d')",
     },
     "accounts": {
+        "derived_account_version": "account_id || ' at ' || updated_at",
         "derived_loan_terms_fit_product": (
             "case product when 'JIEBEI' then coalesce(loan_amount > 0 and term_months in (3, 6, 12, 24), false)"
             " when 'HUABEI' then loan_amount is null and term_months is null else true end"
@@ -59,64 +64,73 @@ class GateResult:
         return sum(not o.success for o in self.outcomes)
 
 
+class _BorrowedConnection(ConnectionWrapper):
+    """The loader's connection lent to SQLAlchemy. Transactions and closing stay with the loader:
+    SQLAlchemy ends each use with a ROLLBACK, which on DuckDB discards the result GX has not
+    fetched yet (the "list index out of range" of GX on DuckDB), and disposing the engine would
+    close the loader's connection."""
+
+    def begin(self) -> None:
+        pass
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 @cache
 def _context():
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    # GX fingerprints every frame below 1 GB (a hash of all its values) for a batch marker nobody
-    # reads here: over a second per 700k rows, more than the expectations themselves.
-    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
-    source = context.data_sources.add_pandas("landing")
     for table in expectations():
-        source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("batch")
         context.suites.add(build_suite(table))
     return context
 
 
-def batch_parameters(batch_month: str) -> dict:
-    start = pd.Timestamp(f"{batch_month}-01T00:00:00+08:00")
-    end = start + pd.DateOffset(months=1)
-    return {
-        "batch_end": end,
-        "batch_last_day": (end - pd.Timedelta(days=1)).tz_localize(None).normalize(),
-        "batch_months": [batch_month],
-    }
-
-
-def gate_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    """The rows to validate as pandas, through Arrow (several times faster than `.df()` here);
-    decimals as floats and dates as datetimes, which GX compares vectorized."""
-    table = relation.to_arrow_table()
-    schema = pa.schema(f.with_type(pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema)
-    return table.cast(schema).to_pandas(date_as_object=False)
-
-
-def validate(table: str, frame: pd.DataFrame, batch_month: str) -> GateResult:
-    """Run the table's suite on the frame (which carries `_source_row`).
+def validate(con: duckdb.DuckDBPyConnection, table: str, rows: str, batch_month: str) -> GateResult:
+    """Run the table's suite inside `con` on the table or view `rows` (which carries `_source_row`),
+    plus the derived columns.
 
     A clean batch, the usual case, costs one pass that only counts; only a batch with failures is
     validated again to name every failing row."""
-    frame = _vectorizable(frame)
-    result = _run_suite(table, frame, batch_month, {"result_format": "BOOLEAN_ONLY"})
-    if not result.success:
-        result = _run_suite(
-            table,
-            frame,
-            batch_month,
-            {
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["_source_row"],
-                "return_unexpected_index_query": False,
-            },
-        )
+    gated = f"gate_{table}"
+    derived = "".join(f", {sql} as {name}" for name, sql in DERIVED_COLUMNS.get(table, {}).items())
+    con.execute(f"create or replace temp view {gated} as select *{derived} from {rows}")
+    try:
+        batch = _asset(con, table).get_batch_definition("batch").get_batch()
+        result = _run_suite(batch, table, batch_month, {"result_format": "BOOLEAN_ONLY"})
+        if not result.success:
+            result = _run_suite(
+                batch,
+                table,
+                batch_month,
+                {
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ["_source_row"],
+                    "return_unexpected_index_query": False,
+                    # GX's SQL engine lists at most this many failing rows even in COMPLETE
+                    "partial_unexpected_count": ALL_ROWS,
+                },
+            )
+    finally:
+        con.execute(f"drop view if exists {gated}")
     outcomes, reasons = [], {}
     for item in result.results:
         description = item.expectation_config.description or item.expectation_config.type
+        if error := _raised(item.exception_info):
+            raise RuntimeError(f"{table}: expectation '{description}' could not run: {error}")
         failing = item.result.get("unexpected_index_list") or []
-        if item.exception_info and item.exception_info.get("raised_exception"):
+        if len(failing) < (item.result.get("unexpected_count") or 0):
+            # A rule that cannot name all its failing rows must not let the unnamed ones through.
             raise RuntimeError(
-                f"{table}: expectation '{description}' could not run: {item.exception_info.get('exception_message')}"
+                f"{table}: expectation '{description}' named {len(failing)} of its"
+                f" {item.result['unexpected_count']} failing rows"
             )
         for entry in failing:
             reasons.setdefault(int(entry["_source_row"]), []).append(description)
@@ -124,24 +138,49 @@ def validate(table: str, frame: pd.DataFrame, batch_month: str) -> GateResult:
     return GateResult(table, outcomes, reasons)
 
 
-def _run_suite(table: str, frame: pd.DataFrame, batch_month: str, result_format: dict):
+_borrowed: dict = {}  # the connection GX's datasource borrows now: {"con": ...}
+
+
+def _asset(con: duckdb.DuckDBPyConnection, table: str):
+    """The GX asset of `gate_<table>` in `con`. The datasource is kept while the same connection
+    loads batch after batch (adding one costs more than validating a small file) and replaced
+    when another connection comes (one loader writes at a time)."""
     context = _context()
-    batch = context.data_sources.get("landing").get_asset(table).get_batch_definition("batch")
-    return batch.get_batch(batch_parameters={"dataframe": frame}).validate(
-        context.suites.get(f"landing_{table}"),
+    if _borrowed.get("con") is not con:
+        if _borrowed:
+            context.data_sources.delete(DATASOURCE)
+        context.data_sources.add_sql(
+            DATASOURCE,
+            connection_string="duckdb:///:memory:",  # never opened: every connection is `con`
+            kwargs={"creator": lambda: _BorrowedConnection(con), "poolclass": StaticPool},
+        )
+        _borrowed["con"] = con
+    source = context.data_sources.get(DATASOURCE)
+    if table not in source.get_asset_names():
+        source.add_table_asset(table, table_name=f"gate_{table}").add_batch_definition_whole_table("batch")
+    return source.get_asset(table)
+
+
+def batch_parameters(batch_month: str) -> dict:
+    start = datetime.fromisoformat(f"{batch_month}-01").replace(tzinfo=CHINA)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return {
+        "batch_end": end,
+        "batch_last_day": date.fromordinal(end.toordinal() - 1),
+        "batch_months": [batch_month],
+    }
+
+
+def _run_suite(batch, table: str, batch_month: str, result_format: dict):
+    return batch.validate(
+        _context().suites.get(f"landing_{table}"),
         expectation_parameters=batch_parameters(batch_month),
         result_format=result_format,
     )
 
 
-def _vectorizable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates and naive timestamps in nanoseconds: GX compares only those (and zoned ones) vectorized,
-    DuckDB hands over microseconds, and the per-value fallback is ~10x slower."""
-    frame = frame.copy(deep=False)
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_dtype(frame[column]) and frame[column].dtype != "M8[ns]":
-            try:
-                frame[column] = frame[column].astype("M8[ns]")
-            except pd.errors.OutOfBoundsDatetime:  # a year like 9999: compared value by value then
-                pass
-    return frame
+def _raised(exception_info: dict | None) -> str | None:
+    """The message of an exception GX caught while computing an expectation: flat for the
+    expectation itself, keyed by metric when one of its metrics failed."""
+    infos = [exception_info or {}, *(v for v in (exception_info or {}).values() if isinstance(v, dict))]
+    return next((i.get("exception_message") or "error" for i in infos if i.get("raised_exception")), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from data_quality.gb11643 import ExpectColumnValuesToBeValidGb11643IdNumber
+from data_quality.expectations import ExpectColumnValuesToBeValidGb11643IdNumber, ExpectColumnValuesToFullyMatch
 from source_system.identity import PROVINCES
 
 BATCH_END = {"$PARAMETER": "batch_end"}
@@ -23,8 +23,8 @@ def _not_null(*columns: str) -> list:
 
 
 def _id(column: str, prefix: str) -> gxe.Expectation:
-    return gxe.ExpectColumnValuesToMatchRegex(
-        column=column, regex=rf"^{prefix}\d+$", description=f"{column} is {prefix} followed by digits"
+    return ExpectColumnValuesToFullyMatch(
+        column=column, pattern=rf"{prefix}\d+", description=f"{column} is {prefix} followed by digits"
     )
 
 
@@ -74,8 +74,8 @@ def expectations() -> dict[str, list]:
                 "updated_at",
             ),
             _id("customer_id", "C"),
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=["customer_id", "updated_at"], description="one row per customer version"
+            gxe.ExpectColumnValuesToBeUnique(
+                column="derived_customer_version", description="one row per customer version"
             ),
             ExpectColumnValuesToBeValidGb11643IdNumber(
                 column="id_number", description="id_number is a valid GB 11643 number (R14)"
@@ -85,8 +85,8 @@ def expectations() -> dict[str, list]:
                 column_B="derived_birth_date",
                 description="the birth date inside id_number equals birth_date (R14)",
             ),
-            gxe.ExpectColumnValuesToMatchRegex(
-                column="phone", regex=r"^1[3-9]\d{9}$", description="phone is an 11-digit mainland mobile number"
+            ExpectColumnValuesToFullyMatch(
+                column="phone", pattern=r"1[3-9]\d{9}", description="phone is an 11-digit mainland mobile number"
             ),
             _in_set("gender", ["M", "F"]),
             _in_set("province_code", sorted(PROVINCES), "a GB/T 2260 province code"),
@@ -99,8 +99,8 @@ def expectations() -> dict[str, list]:
             *_not_null("account_id", "customer_id", "product", "opened_at", "updated_at"),
             _id("account_id", "A"),
             _id("customer_id", "C"),
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=["account_id", "updated_at"], description="one row per account version"
+            gxe.ExpectColumnValuesToBeUnique(
+                column="derived_account_version", description="one row per account version"
             ),
             _in_set("product", ["HUABEI", "JIEBEI"]),
             gxe.ExpectColumnValuesToBeInSet(

@@ -34,6 +34,11 @@ class LandingFile:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def quoted_columns(self) -> str:
+        """The column list for SQL."""
+        return ", ".join(f'"{c.name}"' for c in self.columns)
+
     def file_name(self, fmt: str = "csv") -> str:
         return f"{self.name}.{fmt}"
 

@@ -74,10 +74,6 @@ def earlier_batches_missing(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> 
     return bool(earlier - loaded)
 
 
-def _good_rows(staged: StagedFile) -> str:
-    return f"(select rowid + 1 as _source_row, * from {staged.stage} where {staged.good_rows})"
-
-
 def quarantine_orphans(con: duckdb.DuckDBPyConnection, staged: dict[str, StagedFile], month: str) -> None:
     """Parents before children. A child of a row held back in this batch is held back too, with its
     own reason, so that nothing reaches raw whose parent did not."""
@@ -89,10 +85,10 @@ def quarantine_orphans(con: duckdb.DuckDBPyConnection, staged: dict[str, StagedF
             select c._source_row,
                    exists (select 1 from {parent_stage.stage} p where p.{key} = c."{column}"
                            and p.rowid + 1 in ({parent_stage.held_rows})) as parent_held
-            from {_good_rows(child)} c
+            from ({child.kept_rows}) c
             where c."{column}" is not null
               and c."{column}" not in (
-                  select {key} from {_good_rows(parent_stage)}
+                  select {key} from ({parent_stage.kept_rows})
                   union all select {key} from raw.{parent} where _batch_month <> ?::date)
             """,
             [month + "-01"],

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import duckdb
 
-from data_quality.gate import DERIVED_COLUMNS, CheckOutcome, gate_frame, validate
+from data_quality.gate import CheckOutcome, validate
 from ingestion import cross_file, rebuild
 from ingestion.contract import DUCKDB_TYPES, LANDING_FILES, LandingFile
 from ingestion.errors import BatchNotReady, BatchRejected
 from ingestion.manifest import read_manifest
-from ingestion.staging import StagedFile, stage_file, typed_select
+from ingestion.staging import StagedFile, stage_file
 
 MAX_BAD_SHARE_ENV = "CRW_MAX_BAD_ROW_SHARE"
 DEFAULT_MAX_BAD_SHARE = 0.05
@@ -122,20 +122,9 @@ def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(rebuild.QUEUE_DDL)
 
 
-def _good_typed(staged: StagedFile) -> str:
-    return f"select {typed_select(staged.spec)} from {staged.stage} where {staged.good_rows}"
-
-
 def _run_gate(con: duckdb.DuckDBPyConnection, staged: StagedFile, month: str) -> list[CheckOutcome]:
-    """The GX suite on the rows whose values have their types, with the derived columns it names."""
-    derived = "".join(f", {sql} as {name}" for name, sql in DERIVED_COLUMNS.get(staged.spec.name, {}).items())
-    frame = gate_frame(
-        con.sql(
-            f"select *{derived} from (select rowid + 1 as _source_row, {typed_select(staged.spec)}"
-            f" from {staged.stage} where {staged.good_rows}) as typed"
-        )
-    )
-    result = validate(staged.spec.name, frame, month)
+    """The GX suite on the rows whose values have their types."""
+    result = validate(con, staged.spec.name, staged.typed, month)
     staged.checks_evaluated += len(result.outcomes)
     staged.checks_failed += result.checks_failed
     for row, reasons in result.row_reasons.items():
@@ -159,11 +148,10 @@ def insert_file(con: duckdb.DuckDBPyConnection, spec: LandingFile, month: str, l
     staged = load.staged
     con.execute(f"delete from raw.{spec.name} where _batch_month = ?::date", [month + "-01"])
     con.execute(f"delete from quarantine.{spec.name} where batch_month = ?::date", [month + "-01"])
-    cols = ", ".join(f'"{n}"' for n in spec.column_names)
+    cols = spec.quoted_columns
     con.execute(
         f"insert into raw.{spec.name} ({cols}, {', '.join(LOAD_COLUMNS)})"
-        f" select {typed_select(spec)}, ?::date, ?, rowid + 1, ? from {staged.stage}"
-        f" where {staged.good_rows} order by rowid",
+        f" select {cols}, ?::date, ?, _source_row, ? from ({staged.kept_rows}) order by _source_row",
         [month + "-01", load.file_name, at],
     )
     if staged.row_reasons:
@@ -225,7 +213,7 @@ def _verify(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
         cross_file.quarantine_orphans(con, staged, month)
     for s in staged.values():
         _check_share(s, month)
-    typed = {table: _good_typed(s) for table, s in staged.items()}
+    typed = {table: f"select {s.spec.quoted_columns} from ({s.kept_rows})" for table, s in staged.items()}
     return manifest, outcomes, cross_file.flags(con, typed, month)
 
 
@@ -280,3 +268,4 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
     finally:
         for spec in LANDING_FILES:
             con.execute(f"drop table if exists stage_{spec.name}")
+            con.execute(f"drop table if exists typed_{spec.name}")

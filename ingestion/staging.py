@@ -1,5 +1,6 @@
-"""Reads one landing file into a temp table stage_<table>: batch-level checks (encoding, header,
-parse, row count) reject the batch; values of the wrong type are row-level failures."""
+"""Reads one landing file into a temp table stage_<table> (every value as received) and its rows
+whose values have their types into typed_<table>: batch-level checks (encoding, header, parse, row
+count) reject the batch; values of the wrong type are row-level failures."""
 
 from __future__ import annotations
 
@@ -51,9 +52,14 @@ class StagedFile:
         return ", ".join(str(r) for r in self.row_reasons) or "0"
 
     @property
-    def good_rows(self) -> str:
-        """SQL condition on the stage table: the rows not held back so far."""
-        return f"rowid + 1 not in ({self.held_rows})"
+    def typed(self) -> str:
+        """The temp table of the rows whose values have their types, cast once, with `_source_row`."""
+        return f"typed_{self.spec.name}"
+
+    @property
+    def kept_rows(self) -> str:
+        """SQL select of the typed rows not held back so far."""
+        return f"select * from {self.typed} where _source_row not in ({self.held_rows})"
 
     def fail_rows(self, rows: list[int], reason: str) -> None:
         self.checks_failed += 1
@@ -136,6 +142,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, entry: FileEntry, manifest: Manif
     if received != entry.rows:
         raise BatchRejected(month, f"{received} data rows, the manifest says {entry.rows}", name)
     check_types(con, staged)
+    con.execute(
+        f"create or replace temp table {staged.typed} as select rowid + 1 as _source_row, {typed_select(spec)}"
+        f" from {staged.stage} where rowid + 1 not in ({staged.held_rows})"
+    )
     return staged
 
 
