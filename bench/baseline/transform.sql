@@ -35,10 +35,10 @@ inner join (values ('HUABEI'), ('JIEBEI')) as products (product)
     on authorizations.signed_for in (products.product, 'ALL')
 qualify row_number() over (partition by customer_id, products.product order by signed_at, agreement_id) = 1;
 
-create or replace temp table snapshots as
+-- one row per account and month: each batch sends its own month once
+create or replace temp view snapshots as
 select account_id, snapshot_month, credit_limit, outstanding_balance
-from raw.account_snapshots
-qualify row_number() over (partition by account_id, snapshot_month order by _batch_month desc, _source_row desc) = 1;
+from raw.account_snapshots;
 
 -- every active account-month (R2, P1), its month-end snapshot, and its consent if it is reportable
 create or replace temp table account_months as
