@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from functools import cache
 
 import duckdb
@@ -18,11 +18,11 @@ from duckdb_engine import ConnectionWrapper
 from sqlalchemy.pool import StaticPool
 
 from data_quality.suites import build_suite, expectations
+from ingestion.months import month_start, shift_month
 
 EXAMPLES = 3  # failing rows kept per expectation for reports and Dagster metadata
 ALL_ROWS = 2**62
 DATASOURCE = "loader"
-CHINA = timezone(timedelta(hours=8))  # batch months are months of China time (landing contract)
 
 # Columns computed from each row for the rules that span two columns (named in suites.py).
 DERIVED_COLUMNS = {
@@ -162,11 +162,10 @@ def _asset(con: duckdb.DuckDBPyConnection, table: str):
 
 
 def batch_parameters(batch_month: str) -> dict:
-    start = datetime.fromisoformat(f"{batch_month}-01").replace(tzinfo=CHINA)
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = month_start(shift_month(batch_month, 1))
     return {
         "batch_end": end,
-        "batch_last_day": date.fromordinal(end.toordinal() - 1),
+        "batch_last_day": end.date() - timedelta(days=1),
         "batch_months": [batch_month],
     }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import FILES_BY_NAME
-from ingestion.manifest import is_batch_month
+from ingestion.months import BUSINESS_TIMEZONE, is_batch_month
 from ingestion.staging import StagedFile
 
 ORPHAN_RULES = (  # (table, column, parent table, parent key)
@@ -40,7 +40,7 @@ FLAGS = {
         select s.account_id from {snapshots} s
         join {accounts} a using (account_id)
         where a.closed_at is not null and s.outstanding_balance <> 0
-          and date_trunc('month', timezone('Asia/Shanghai', a.closed_at)) <= s.snapshot_month
+          and date_trunc('month', timezone('{timezone}', a.closed_at)) <= s.snapshot_month
     """,
 }
 
@@ -108,7 +108,10 @@ def flags(con: duckdb.DuckDBPyConnection, typed: dict[str, str], month: str) -> 
     out = []
     for rule, sql in FLAGS.items():
         query = sql.format(
-            accounts=f"({typed['accounts']})", agreements=agreements, snapshots=f"({typed['account_snapshots']})"
+            accounts=f"({typed['accounts']})",
+            agreements=agreements,
+            snapshots=f"({typed['account_snapshots']})",
+            timezone=BUSINESS_TIMEZONE,
         )
         ids = [r[0] for r in con.execute(query, [month + "-01"] * query.count("?")).fetchall()]
         out.append(Flag(rule, len(ids), ids[:5]))

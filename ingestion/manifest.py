@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.contract import ENCODINGS, FORMATS, LANDING_FILES, MANIFEST_NAME
 from ingestion.errors import BatchNotReady, BatchRejected, WarehouseError
-
-MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+from ingestion.months import is_batch_month
 
 
 @dataclass(frozen=True)
@@ -29,10 +27,6 @@ class Manifest:
     encoding: str
     file_format: str
     files: dict[str, FileEntry]  # by table name
-
-
-def is_batch_month(name: str) -> bool:
-    return MONTH_RE.fullmatch(name) is not None
 
 
 def landing_batches(landing: Path) -> tuple[list[str], list[str]]:

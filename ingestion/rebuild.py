@@ -22,6 +22,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from ingestion.months import BUSINESS_TIMEZONE
+
 QUEUE = "audit.months_to_rebuild"
 QUEUE_DDL = f"""
 create table if not exists {QUEUE} (
@@ -33,7 +35,7 @@ create table if not exists {QUEUE} (
 
 
 def _local_month(column: str) -> str:  # R1: an instant's month is its local month
-    return f"date_trunc('month', timezone('Asia/Shanghai', {column}))::date"
+    return f"date_trunc('month', timezone('{BUSINESS_TIMEZONE}', {column}))::date"
 
 
 # Every version of each event this batch carries (a correction moves an event: its old month counts).

@@ -26,6 +26,7 @@ from dagster import (
 from ingestion.contract import MANIFEST_NAME
 from ingestion.errors import WarehouseError
 from ingestion.manifest import batch_fingerprint, landing_batches
+from ingestion.months import BUSINESS_TIMEZONE, shift_month
 from orchestration import settings
 from orchestration.jobs import monthly_batch_job
 from orchestration.partitions import batch_months
@@ -34,9 +35,6 @@ from orchestration.partitions import batch_months
 def batch_tag(batch_dir: Path) -> dict[str, str]:
     """The tag naming a sending of a batch (month and manifest digest) on a run that loads it."""
     return {f"crw/batch.{batch_dir.name}": batch_fingerprint(batch_dir)}
-
-
-BUSINESS_TIMEZONE = "Asia/Shanghai"  # R1
 
 
 def batch_run_request(month: str, instance: DagsterInstance) -> RunRequest | SkipReason:
@@ -77,8 +75,7 @@ def batch_manifest_sensor(context: SensorEvaluationContext):
 
 
 def previous_month(moment: datetime) -> str:
-    year, month = (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
+    return shift_month(f"{moment:%Y-%m}", -1)
 
 
 @schedule(

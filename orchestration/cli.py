@@ -10,7 +10,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingestion.errors import WarehouseError
-from ingestion.manifest import MANIFEST_NAME, is_batch_month, landing_batches
+from ingestion.manifest import MANIFEST_NAME, landing_batches
+from ingestion.months import is_batch_month, months_between
 from orchestration import settings
 from source_system.config import GeneratorConfig, GeneratorConfigError
 
@@ -153,7 +154,7 @@ def _backfill(args: argparse.Namespace) -> int:
         raise WarehouseError(f"--from {args.first} is after --to {args.last}")
     landing = settings.landing_dir()
     ready, _ = ready_batches(landing)
-    months = _months_between(args.first, args.last)
+    months = months_between(args.first, args.last)
     missing = [m for m in months if m not in ready]
     if missing:
         raise WarehouseError(
@@ -172,15 +173,6 @@ def _backfill(args: argparse.Namespace) -> int:
         print(NOTHING_PUBLISHED)
     _print_next_steps()
     return 0 if result.success else 1
-
-
-def _months_between(first: str, last: str) -> list[str]:
-    year, month = int(first[:4]), int(first[5:])
-    months = []
-    while (key := f"{year:04d}-{month:02d}") <= last:
-        months.append(key)
-        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
-    return months
 
 
 def _status(args: argparse.Namespace) -> int:

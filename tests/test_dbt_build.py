@@ -84,9 +84,14 @@ def test_the_dbt_docs_site_builds(small_warehouse, tmp_path):
     assert (target / "index.html").stat().st_size > 10_000
 
 
-def test_a_monthly_build_tests_the_rebuilt_months_of_monthly_models_only(tmp_path):
+def test_a_monthly_build_tests_the_rebuilt_months_and_the_loaded_batches_only(tmp_path):
     window = {"rebuild_from_month": "2025-11-01"}
-    selection = ["test_type:generic,credit_report_monthly", "test_type:generic,stg_landing__bills"]
+    selection = [
+        "test_type:generic,credit_report_monthly",
+        "test_type:generic,source:raw.bills",
+        "test_type:generic,stg_landing__account_snapshots",
+        "test_type:generic,stg_landing__bills",
+    ]
     result = dbt_cli(
         "compile",
         "--select",
@@ -99,7 +104,12 @@ def test_a_monthly_build_tests_the_rebuilt_months_of_monthly_models_only(tmp_pat
     assert result.returncode == 0, result.stdout[-3000:]
     compiled = tmp_path / "target" / "compiled" / "credit_reporting_warehouse" / "models"
     monthly = list((compiled / "marts" / "credit_report_monthly.yml").glob("*.sql"))
-    staging = list((compiled / "staging" / "stg_landing__bills.yml").glob("*.sql"))
-    assert len(monthly) >= 10 and len(staging) >= 3
+    batches = [
+        *(compiled / "staging" / "_landing__sources.yml").glob("*raw_bills*.sql"),
+        *(compiled / "staging" / "stg_landing__account_snapshots.yml").glob("*.sql"),
+    ]
+    deduplicated = list((compiled / "staging" / "stg_landing__bills.yml").glob("*.sql"))
+    assert len(monthly) >= 10 and len(batches) == 2 and len(deduplicated) == 1
     assert all("report_month >= date '2025-11-01'" in sql.read_text() for sql in monthly)
-    assert not any("2025-11-01" in sql.read_text() for sql in staging)  # not monthly: tested whole
+    assert all("_batch_month >= date '2025-11-01'" in sql.read_text() for sql in batches)
+    assert not any("2025-11-01" in sql.read_text() for sql in deduplicated)  # no window column: tested whole

@@ -18,7 +18,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_rebuilt_months('" ~ month_column ~ "') }}",
-        meta={'rebuilt_by_month': month_column},
+        meta={'window_column': month_column},
     ) }}
 {%- endmacro %}
 
@@ -53,14 +53,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# Tests of a monthly model check the months this build rebuilt: the kept months passed when they
-   were built, and every key these tests check includes the month. Overrides dbt's macro that
-   applies a test's `where` config, which still applies. #}
+{# In a monthly run, the tests of a relation whose meta names a `window_column` (the monthly models,
+   raw's event tables, the snapshots) check the rows in the window only: the kept months passed when
+   they were built, and every key these tests check includes that column. For raw and the
+   snapshots the column is `_batch_month`: the window starts no later than any queued batch's month
+   (ingestion/rebuild.py), so every row the run loaded is checked. Overrides dbt's macro that applies
+   a test's `where` config, which still applies. #}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [config.get('where')] if config.get('where') else [] -%}
-    {%- set month_column = rebuilt_month_column(relation) -%}
-    {%- if month_column -%}
-        {%- do conditions.append(month_column ~ ' >= ' ~ rebuild_from_month()) -%}
+    {%- set column = window_column(relation) -%}
+    {%- if column -%}
+        {%- do conditions.append(column ~ ' >= ' ~ rebuild_from_month()) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
@@ -68,11 +71,13 @@
     {%- do return(relation) -%}
 {%- endmacro %}
 
-{% macro rebuilt_month_column(relation) -%}
-    {%- for node in graph.get('nodes', {}).values() if node.resource_type == 'model' -%}
-        {%- if node.alias | lower == (relation.identifier or '') | lower
+{% macro window_column(relation) -%}
+    {%- set nodes = graph.get('nodes', {}).values() | selectattr('resource_type', 'equalto', 'model') | list -%}
+    {%- for node in nodes + (graph.get('sources', {}).values() | list) -%}
+        {%- set name = node.identifier if node.resource_type == 'source' else node.alias -%}
+        {%- if name | lower == (relation.identifier or '') | lower
               and node.schema | lower == (relation.schema or '') | lower -%}
-            {%- do return(node.config.meta.get('rebuilt_by_month')) -%}
+            {%- do return(node.config.meta.get('window_column')) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do return(none) -%}

@@ -35,7 +35,10 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# dbt tests on raw (sources) are checks of the raw-load assets
+translator = WarehouseTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
+)
 
 
 def _loads_batches(context: AssetExecutionContext) -> bool:

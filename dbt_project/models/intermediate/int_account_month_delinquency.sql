@@ -10,10 +10,34 @@ with spine as (
     where {{ in_rebuild_window('report_month') }}
 ),
 
-bills as (  -- the spine's accounts only: the prefixes below run over all of their history
+spine_bills as (  -- the spine's accounts only: the prefixes below run over all of their history
     select * from {{ ref('int_bill_coverage') }}
     where account_id in (select account_id from spine)
 ),
+
+{% if rebuilding_window() -%}
+{#- Of the bills settled before the window (due and covered), the window's months need only each
+    account's last: amounts are not negative (gate), so it has the largest bill_seq and
+    cumulative_due of them, every prefix below reaches it, and the oldest unpaid bill comes after. -#}
+last_settled as (
+    select account_id, max(bill_seq) as bill_seq
+    from spine_bills
+    where due_date < {{ rebuild_from_month() }} and covered_on < {{ rebuild_from_month() }}
+    group by account_id
+),
+
+bills as (
+    select * from spine_bills
+    where not (due_date < {{ rebuild_from_month() }} and covered_on < {{ rebuild_from_month() }})
+        or covered_on is null
+    union all
+    select spine_bills.* from spine_bills semi join last_settled using (account_id, bill_seq)
+),
+{%- else -%}
+bills as (
+    select * from spine_bills
+),
+{%- endif %}
 
 repayments as (
     select * from {{ ref('stg_landing__repayments') }}
@@ -23,7 +47,15 @@ repayments as (
 paid_by_month as (
     select account_id, paid_month, sum(amount) as amount_paid
     from repayments
+    where {{ in_rebuild_window('paid_month') }}
     group by account_id, paid_month
+),
+
+paid_before_window as (  -- a monthly run's running totals start from here (empty in a full build)
+    select account_id, sum(amount) as amount_paid
+    from repayments
+    where not {{ in_rebuild_window('paid_month') }}
+    group by account_id
 ),
 
 paid_running as (
@@ -61,11 +93,12 @@ due_in_month as (
 with_paid as (
     select
         spine.*,
-        coalesce(paid_running.paid_to_date, 0) as paid_to_date
+        coalesce(paid_before_window.amount_paid, 0) + coalesce(paid_running.paid_to_date, 0) as paid_to_date
     from spine
     asof left join paid_running
         on spine.account_id = paid_running.account_id
         and spine.report_month >= paid_running.paid_month
+    left join paid_before_window on spine.account_id = paid_before_window.account_id
 ),
 
 with_due as (

@@ -1,0 +1,35 @@
+"""Batch months: the `YYYY-MM` keys of landing folders and partitions, months of China time (R1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+BUSINESS_TIMEZONE = "Asia/Shanghai"  # R1: an instant belongs to its local month
+MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def is_batch_month(name: str) -> bool:
+    return MONTH_RE.fullmatch(name) is not None
+
+
+def shift_month(month: str, months: int) -> str:
+    """The month `months` after (or before, when negative) `month`."""
+    index = int(month[:4]) * 12 + int(month[5:]) - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from first to last, both included."""
+    months = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = shift_month(month, 1)
+    return months
+
+
+def month_start(month: str) -> datetime:
+    """The month's first instant, local time."""
+    return datetime.fromisoformat(f"{month}-01").replace(tzinfo=ZoneInfo(BUSINESS_TIMEZONE))

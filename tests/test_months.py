@@ -1,0 +1,27 @@
+"""Month arithmetic on batch keys: the year boundary and the local month start (R1)."""
+
+from datetime import UTC, datetime
+
+from ingestion.months import is_batch_month, month_start, months_between, shift_month
+
+
+def test_shifting_crosses_year_boundaries_both_ways():
+    assert shift_month("2024-12", 1) == "2025-01"
+    assert shift_month("2025-01", -1) == "2024-12"
+    assert shift_month("2024-05", 0) == "2024-05"
+    assert shift_month("2024-05", -17) == "2022-12"
+
+
+def test_a_range_holds_every_month_from_first_to_last():
+    assert months_between("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
+    assert months_between("2024-05", "2024-05") == ["2024-05"]
+    assert months_between("2024-06", "2024-05") == []
+
+
+def test_a_month_starts_at_local_midnight_in_china():
+    assert month_start("2025-01").astimezone(UTC) == datetime(2024, 12, 31, 16, 0, tzinfo=UTC)
+
+
+def test_only_real_months_are_batch_keys():
+    assert is_batch_month("2024-12")
+    assert not any(is_batch_month(name) for name in ("2024-13", "2024-1", "2024-00", "202412", "2024-12x"))
