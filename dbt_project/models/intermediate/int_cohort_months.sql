@@ -2,8 +2,9 @@
 -- R18, P2: the cohort of every (customer, product) in every reporting month since they entered
 -- the product (first account, invitation or consent), as of the month's end: score band from the
 -- score history, age at month end, registration year, province, limit band of the product's
--- latest month-end limit. All of it is a fact of the month, so kept months stay right; the wave,
--- a customer's lifetime attribute, is joined by fct_rollout_coverage. No personal data (R15).
+-- latest month-end limit (kept too: the next month starts from it). All of it is a fact of the
+-- month, so kept months stay right; the wave, a customer's lifetime attribute, is joined by
+-- fct_rollout_coverage. No personal data (R15).
 with rollout as (
     select * from {{ ref('int_customer_product_rollout') }}
 ),
@@ -54,7 +55,24 @@ product_limits as (  -- the customer's month-end limit for the product, per snap
     select accounts.customer_id, accounts.product, snapshots.snapshot_month, max(snapshots.credit_limit) as credit_limit
     from {{ ref('stg_landing__account_snapshots') }} as snapshots
     inner join accounts using (account_id)
+    where {{ in_rebuild_window('snapshots.snapshot_month') }}
     group by accounts.customer_id, accounts.product, snapshots.snapshot_month
+),
+
+-- A monthly run starts from the limits of the last kept month: snapshots come only with batches,
+-- whose months all have kept rows, so there is no later one before the window (none in a full build).
+kept_limits as (
+{%- if rebuilding_window() %}
+    select customer_id, product, credit_limit
+    from {{ this }}
+    where report_month = (select max(report_month) from {{ this }} where report_month < {{ rebuild_from_month() }})
+{%- else %}
+    select
+        cast(null as varchar) as customer_id,
+        cast(null as varchar) as product,
+        cast(null as decimal(18, 2)) as credit_limit
+    where false
+{%- endif %}
 ),
 
 with_customer as (
@@ -66,12 +84,15 @@ with_customer as (
 ),
 
 with_limit as (
-    select with_customer.*, product_limits.credit_limit
+    select with_customer.*, coalesce(product_limits.credit_limit, kept_limits.credit_limit) as credit_limit
     from with_customer
     asof left join product_limits
         on with_customer.customer_id = product_limits.customer_id
         and with_customer.product = product_limits.product
         and with_customer.report_month >= product_limits.snapshot_month
+    left join kept_limits
+        on with_customer.customer_id = kept_limits.customer_id
+        and with_customer.product = kept_limits.product
 )
 
 select
@@ -83,5 +104,6 @@ select
     {{ band('age_band', age_at('birth_date', 'month_end')) }} as age_band,
     cast(year(registered_on) as integer) as registration_year,
     coalesce(province_code, 'unknown') as province_code,
+    credit_limit,
     {{ band('limit_band', 'credit_limit') }} as limit_band
 from with_limit

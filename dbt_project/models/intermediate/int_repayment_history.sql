@@ -5,13 +5,35 @@
 with records as (
     select account_id, report_month, month_status
     from {{ ref('int_account_month_status') }}
-    where {{ in_rebuild_window('report_month', months_before=23) }}  -- what the window's strings look back on
+    where {{ in_rebuild_window('report_month') }}
 ),
 
-bounds as (
-    select account_id, min(report_month) as first_month, max(report_month) as last_month
+previous as (  -- a monthly run continues each account's last kept string, if it is recent enough to show
+{%- if rebuilding_window() %}
+    select account_id, report_month, repayment_history_24m
+    from {{ this }}
+    where report_month < {{ rebuild_from_month() }}
+        and report_month >= {{ rebuild_from_month() }} - interval 24 month
+        and account_id in (select account_id from records)
+    qualify row_number() over (partition by account_id order by report_month desc) = 1
+{%- else %}
+    select
+        cast(null as varchar) as account_id,
+        cast(null as date) as report_month,
+        cast(null as varchar) as repayment_history_24m
+    where false
+{%- endif %}
+),
+
+bounds as (  -- from the month after the kept string, else from the first record
+    select
+        records.account_id,
+        cast(coalesce(any_value(previous.report_month) + interval 1 month, min(records.report_month)) as date)
+            as first_month,
+        max(records.report_month) as last_month
     from records
-    group by account_id
+    left join previous using (account_id)
+    group by records.account_id
 ),
 
 calendar as (
@@ -36,17 +58,18 @@ windowed as (
         account_id,
         report_month,
         has_record,
-        lpad(
-            array_to_string(
-                list(mark) over (partition by account_id order by report_month rows between 23 preceding and current row),
-                ''
-            ),
-            24,
-            '/'
-        ) as repayment_history_24m
+        array_to_string(
+            list(mark) over (partition by account_id order by report_month rows between 23 preceding and current row),
+            ''
+        ) as recent_marks
     from marks
 )
 
-select account_id, report_month, repayment_history_24m
+select
+    windowed.account_id,
+    windowed.report_month,
+    lpad(right(coalesce(previous.repayment_history_24m, '') || windowed.recent_marks, 24), 24, '/')
+        as repayment_history_24m
 from windowed
-where has_record and {{ in_rebuild_window('report_month') }}
+left join previous using (account_id)
+where windowed.has_record
