@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
+from pathlib import Path
 
-from conftest import dbt_cli, failure_message, query
+from conftest import dbt_build, dbt_cli, failure_message, query
 
+from orchestration.assets.dbt import KEPT_RUN_TARGETS
+from orchestration.dbt_project import dbt_project
 from orchestration.settings import DBT_PROJECT_DIR
 
 
@@ -113,3 +119,20 @@ def test_a_monthly_build_tests_the_rebuilt_months_and_the_loaded_batches_only(tm
     assert all("report_month >= date '2025-11-01'" in sql.read_text() for sql in monthly)
     assert all("_batch_month >= date '2025-11-01'" in sql.read_text() for sql in batches)
     assert not any("2025-11-01" in sql.read_text() for sql in deduplicated)  # no window column: tested whole
+
+
+def test_a_build_keeps_only_the_newest_run_target_folders(instance, small_warehouse, tmp_path):
+    """dagster-dbt writes a target folder per run; the asset keeps the newest KEPT_RUN_TARGETS."""
+    root = Path(dbt_project.project_dir) / "target"
+    stale = [root / f"warehouse_models-stale{i:02d}-0000000" for i in range(KEPT_RUN_TARGETS + 3)]
+    for age, folder in enumerate(stale, start=1):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder, (time.time() - 86400 * age, time.time() - 86400 * age))
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(small_warehouse[0], warehouse)
+    result = dbt_build(instance, warehouse)
+    assert result.success, failure_message(result)
+    kept = sorted(root.glob("warehouse_models-*"), key=lambda path: path.stat().st_mtime)
+    assert len(kept) == KEPT_RUN_TARGETS
+    assert (kept[-1] / "run_results.json").is_file()  # this run's own folder is among them
+    assert not any(folder.exists() for folder in stale[KEPT_RUN_TARGETS - 1 :])  # the oldest went first

@@ -1,7 +1,9 @@
 """The dbt project's models and tests as Dagster assets and asset checks."""
 
 import json
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
@@ -14,6 +16,7 @@ from orchestration.dbt_project import dbt_project
 from orchestration.resources import Warehouse
 
 NOTHING_TO_REBUILD = "9999-12-01"
+KEPT_RUN_TARGETS = 20  # dagster-dbt gives each run its own dbt target folder (logs, artifacts)
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -63,7 +66,18 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
         context.log.info(f"incremental build: reporting months from {window} on")
     else:
         args = ["build", "--full-refresh"]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
     if queued_up_to is not None:
         with warehouse.connect() as con:
             rebuild.clear_rebuilt(con, queued_up_to)
+    prune_run_targets(invocation.target_path)
+
+
+def prune_run_targets(latest: Path) -> None:
+    """Keep the newest KEPT_RUN_TARGETS per-run target folders of this asset; older ones only fill
+    the disk (a failed run stops before this, so its folder stays until later runs push it out)."""
+    prefix = latest.name.split("-")[0]  # the op's name: "warehouse_models-<run>-<uuid>"
+    folders = [path for path in latest.parent.glob(f"{prefix}-*") if path.is_dir()]
+    for old in sorted(folders, key=lambda path: path.stat().st_mtime, reverse=True)[KEPT_RUN_TARGETS:]:
+        shutil.rmtree(old, ignore_errors=True)
