@@ -6,12 +6,10 @@ import json
 import os
 import shutil
 import time
-from pathlib import Path
 
 from conftest import dbt_build, dbt_cli, failure_message, query
 
 from orchestration.assets.dbt import KEPT_RUN_TARGETS
-from orchestration.dbt_project import dbt_project
 from orchestration.settings import DBT_PROJECT_DIR
 
 
@@ -123,7 +121,7 @@ def test_a_monthly_build_tests_the_rebuilt_months_and_the_loaded_batches_only(tm
 
 def test_a_build_keeps_only_the_newest_run_target_folders(instance, small_warehouse, tmp_path):
     """dagster-dbt writes a target folder per run; the asset keeps the newest KEPT_RUN_TARGETS."""
-    root = Path(dbt_project.project_dir) / "target"
+    root = DBT_PROJECT_DIR / "target"
     stale = [root / f"warehouse_models-stale{i:02d}-0000000" for i in range(KEPT_RUN_TARGETS + 3)]
     for age, folder in enumerate(stale, start=1):
         folder.mkdir(parents=True, exist_ok=True)

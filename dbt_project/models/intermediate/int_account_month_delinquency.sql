@@ -19,17 +19,17 @@ spine_bills as (  -- the spine's accounts only: the prefixes below run over all 
 {#- Of the bills settled before the window (due and covered), the window's months need only each
     account's last: amounts are not negative (gate), so it has the largest bill_seq and
     cumulative_due of them, every prefix below reaches it, and the oldest unpaid bill comes after. -#}
+{%- set settled = 'due_date < ' ~ rebuild_from_month() ~ ' and covered_on < ' ~ rebuild_from_month() %}
 last_settled as (
     select account_id, max(bill_seq) as bill_seq
     from spine_bills
-    where due_date < {{ rebuild_from_month() }} and covered_on < {{ rebuild_from_month() }}
+    where {{ settled }}
     group by account_id
 ),
 
 bills as (
     select * from spine_bills
-    where not (due_date < {{ rebuild_from_month() }} and covered_on < {{ rebuild_from_month() }})
-        or covered_on is null
+    where not coalesce({{ settled }}, false)  -- a bill never covered is not settled
     union all
     select spine_bills.* from spine_bills semi join last_settled using (account_id, bill_seq)
 ),
