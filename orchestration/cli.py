@@ -52,9 +52,9 @@ def _prepare_dagster() -> None:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.warehouse_path().parent / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
     settings.export_for_subprocesses()
-    from orchestration.dbt_project import dbt_project
+    from orchestration.dbt_project import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
 
 
 def _failure_message(result) -> str:

@@ -1,4 +1,4 @@
-"""The one handle on the dbt project (its manifest is prepared ahead: `dbt parse` or prepare())."""
+"""The one handle on the dbt project (its manifest is prepared ahead: `dbt parse` or prepare_manifest())."""
 
 from dagster_dbt import DbtProject
 
@@ -6,3 +6,27 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
+
+# What `dbt parse` reads to write the manifest (the folders too: a deleted file changes its folder).
+PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds")
+
+
+def manifest_is_current() -> bool:
+    """The manifest was written after every file of the project last changed."""
+    manifest = dbt_project.manifest_path
+    if not manifest.is_file():
+        return False
+    written = manifest.stat().st_mtime
+    for name in PROJECT_SOURCES:
+        source = DBT_PROJECT_DIR / name
+        paths = [source, *source.rglob("*")] if source.is_dir() else [source]
+        if any(path.stat().st_mtime >= written for path in paths):
+            return False
+    return True
+
+
+def prepare_manifest() -> None:
+    """Parse the project if the manifest is older than its files: a parse is a dbt start-up (~5-10 s),
+    paid on every command before, whether or not anything had changed."""
+    if not manifest_is_current():
+        dbt_project.preparer.prepare(dbt_project)

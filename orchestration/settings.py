@@ -14,6 +14,7 @@ LANDING_ENV = "CRW_LANDING"  # the landing zone the source systems write batches
 FIRST_MONTH_ENV = "CRW_FIRST_MONTH"  # the first batch month Dagster partitions by
 PUBLISHED_ENV = "CRW_PUBLISHED"  # the read-only analytics copy the dashboard and ad-hoc SQL open
 MEMORY_LIMIT_ENV = "CRW_DUCKDB_MEMORY_LIMIT"
+REBUILD_FROM_ENV = "CRW_REBUILD_FROM_MONTH"  # a monthly dbt build's window start (macros/rebuild_window.sql)
 DEFAULT_FIRST_MONTH = "2024-01"
 
 

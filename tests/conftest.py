@@ -24,9 +24,9 @@ os.environ["DAGSTER_HOME"] = str(_SAFE_HOME / "dagster_home")
 settings.put_interpreter_bin_on_path()
 
 # dagster-dbt reads target/manifest.json when the dbt assets are defined: prepare it once, first.
-from orchestration.dbt_project import dbt_project  # noqa: E402
+from orchestration.dbt_project import dbt_project, prepare_manifest  # noqa: E402
 
-dbt_project.preparer.prepare(dbt_project)
+prepare_manifest()
 
 from dagster import DagsterInstance, materialize  # noqa: E402
 from dagster_dbt import DbtCliResource  # noqa: E402

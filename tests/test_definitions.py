@@ -10,8 +10,9 @@ from pathlib import Path
 from dagster import AssetKey
 
 from ingestion.contract import LANDING_FILES
+from orchestration.dbt_project import dbt_project, manifest_is_current, prepare_manifest
 from orchestration.definitions import defs
-from orchestration.settings import PROJECT_ROOT
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 
 def test_definitions_hold_one_raw_asset_per_landing_file_and_the_dbt_models():
@@ -50,3 +51,17 @@ def test_dagster_definitions_validate_passes():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_the_manifest_is_parsed_again_only_after_a_project_file_changed():
+    manifest = dbt_project.manifest_path
+    prepare_manifest()
+    written = manifest.stat().st_mtime_ns
+    prepare_manifest()
+    assert manifest.stat().st_mtime_ns == written, "parsed again with nothing changed"
+    macro = DBT_PROJECT_DIR / "macros" / "rebuild_window.sql"
+    os.utime(macro)  # edited now
+    assert not manifest_is_current()
+    prepare_manifest()
+    assert manifest.stat().st_mtime_ns > written
+    assert manifest_is_current()

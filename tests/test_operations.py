@@ -4,6 +4,7 @@ the monthly job month by month, a late batch, a resent batch, a re-run, runs kil
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -154,11 +155,23 @@ def test_a_batch_correcting_an_old_payment_rebuilds_from_the_payment_s_old_month
     identical(warehouse, reference)
 
 
-def test_rerunning_a_month_changes_nothing(instance, small_landing, eight_months, tmp_path):
+def newest_dbt_log() -> str:
+    runs = (settings.DBT_PROJECT_DIR / "target").glob("warehouse_models-*")
+    return (max(runs, key=lambda folder: folder.stat().st_mtime) / "dbt.log").read_text()
+
+
+def test_rerunning_a_month_changes_nothing_and_the_next_run_parses_only_what_changed(
+    instance, small_landing, eight_months, tmp_path
+):
     warehouse = tmp_path / "w.duckdb"
     copy_database(eight_months, warehouse)
     monthly_run(instance, warehouse, small_landing, "2024-04")  # rebuilds April on
     identical(warehouse, eight_months)
+    full_parse = "Unable to do partial parsing"
+    assert full_parse in newest_dbt_log()  # a new warehouse path: a new profile for dbt
+    monthly_run(instance, warehouse, small_landing, "2024-08")  # the same warehouse, another window
+    log = newest_dbt_log()
+    assert re.search(r"Found \d+ models", log) and full_parse not in log
 
 
 def _session_processes(session: int) -> list[str]:

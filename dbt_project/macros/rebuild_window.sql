@@ -1,13 +1,15 @@
 {#
-  Incremental monthly models rebuild the reporting months from var('rebuild_from_month') on
-  (the loader queues the earliest month a batch touches, see ingestion/rebuild.py). The default
-  rebuilds every month, so a plain `dbt build` is a full build; a first build is always full.
+  Incremental monthly models rebuild the reporting months from a window start on (the loader
+  queues the earliest month a batch touches, see ingestion/rebuild.py): the var
+  rebuild_from_month if given, else CRW_REBUILD_FROM_MONTH, which the monthly job sets (a changed
+  --vars makes dbt parse the whole project again; an environment variable read only here does
+  not). Neither given, every month is rebuilt: a plain `dbt build` is a full build; a first build
+  is always full.
 #}
 {% macro rebuild_from_month() -%}
-    date '{{ var("rebuild_from_month") }}'
+    date '{{ var("rebuild_from_month") or env_var("CRW_REBUILD_FROM_MONTH", "0001-01-01") }}'
 {%- endmacro %}
 
-{# Unit tests render models without a relation behind `this`: they test the full build. #}
 {% macro rebuilding_window() -%}
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
@@ -81,4 +83,13 @@
         {%- endif -%}
     {%- endfor -%}
     {%- do return(none) -%}
+{%- endmacro %}
+
+{# A bill settled before the window: due and FIFO-covered before it. No batch of the window can
+   change it: the bills before it are due before the window too, and so are the payments that
+   covered it (ingestion/rebuild.py starts the window at the earliest month a batch changes), and
+   amounts are not negative (gate), so later bills sort after it and later payments only add. A
+   bill never covered is not settled (coalesce). #}
+{% macro settled_before_window() -%}
+    coalesce(due_date < {{ rebuild_from_month() }} and covered_on < {{ rebuild_from_month() }}, false)
 {%- endmacro %}

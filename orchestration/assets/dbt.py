@@ -1,8 +1,9 @@
 """The dbt project's models and tests as Dagster assets and asset checks."""
 
-import json
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,14 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITIO
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ingestion import rebuild
+from orchestration import settings
 from orchestration.assets.raw import raw_asset_key
 from orchestration.dbt_project import dbt_project
 from orchestration.resources import Warehouse
 
 NOTHING_TO_REBUILD = "9999-12-01"
 KEPT_RUN_TARGETS = 20  # dagster-dbt gives each run its own dbt target folder (logs, artifacts)
+PARSE_STATE = "partial_parse.msgpack"
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -62,16 +65,43 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
     if _loads_batches(context):
         # nothing queued: the months are all built already, the incremental models keep them
         window = rebuild_from.isoformat() if rebuild_from else NOTHING_TO_REBUILD
-        args = ["build", "--vars", json.dumps({"rebuild_from_month": window})]
+        args = ["build"]
         context.log.info(f"incremental build: reporting months from {window} on")
     else:
-        args = ["build", "--full-refresh"]
-    invocation = dbt.cli(args, context=context)
+        args, window = ["build", "--full-refresh"], None
+    with _window_for_dbt(window):  # an environment variable, not --vars: no full parse (macros/rebuild_window.sql)
+        invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     if queued_up_to is not None:
         with warehouse.connect() as con:
             rebuild.clear_rebuilt(con, queued_up_to)
+    keep_parse_state(invocation.target_path)
     prune_run_targets(invocation.target_path)
+
+
+@contextmanager
+def _window_for_dbt(window: str | None) -> Iterator[None]:
+    """Hand the window start to the dbt subprocess started inside (None: a full build, no window)."""
+    saved = os.environ.pop(settings.REBUILD_FROM_ENV, None)
+    if window is not None:
+        os.environ[settings.REBUILD_FROM_ENV] = window
+    try:
+        yield
+    finally:
+        os.environ.pop(settings.REBUILD_FROM_ENV, None)
+        if saved is not None:
+            os.environ[settings.REBUILD_FROM_ENV] = saved
+
+
+def keep_parse_state(run_target: Path) -> None:
+    """Start the next run's parse from this run's. dagster-dbt copies target/partial_parse.msgpack
+    into each run's folder but never back, and dbt parses the whole project again whenever the
+    profile differs from the one that file was written with (another warehouse path)."""
+    state = run_target / PARSE_STATE
+    if state.is_file():
+        incoming = run_target.parent / f".{PARSE_STATE}.{os.getpid()}"
+        shutil.copyfile(state, incoming)
+        incoming.replace(run_target.parent / PARSE_STATE)  # atomic: a parse starting now reads a whole file
 
 
 def prune_run_targets(latest: Path) -> None:

@@ -16,20 +16,19 @@ spine_bills as (  -- the spine's accounts only: the prefixes below run over all 
 ),
 
 {% if rebuilding_window() -%}
-{#- Of the bills settled before the window (due and covered), the window's months need only each
-    account's last: amounts are not negative (gate), so it has the largest bill_seq and
-    cumulative_due of them, every prefix below reaches it, and the oldest unpaid bill comes after. -#}
-{%- set settled = 'due_date < ' ~ rebuild_from_month() ~ ' and covered_on < ' ~ rebuild_from_month() %}
+{#- Of the bills settled before the window, the window's months need only each account's last: it
+    has the largest bill_seq and cumulative_due of them, every prefix below reaches it, and the
+    oldest unpaid bill comes after. -#}
 last_settled as (
     select account_id, max(bill_seq) as bill_seq
     from spine_bills
-    where {{ settled }}
+    where {{ settled_before_window() }}
     group by account_id
 ),
 
 bills as (
     select * from spine_bills
-    where not coalesce({{ settled }}, false)  -- a bill never covered is not settled
+    where not {{ settled_before_window() }}
     union all
     select spine_bills.* from spine_bills semi join last_settled using (account_id, bill_seq)
 ),

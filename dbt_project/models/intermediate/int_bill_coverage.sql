@@ -1,47 +1,90 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_bills_to_recompute() }}",
+) }}
 -- R8, P4: repayments go to an account's bills oldest first (due date, then bill id). Bill i is
 -- covered once the account's cumulative payments reach the total due of bills 1..i, so
 -- prepayments and overpayments carry forward. Set-based: running sums and an ASOF join.
 -- Only for the accounts whose customer consented for the product: the only ones reported (R3).
+-- A monthly run keeps the bills settled before the window (the pre-hook deletes the others) and
+-- covers the rest from each account's last kept bill on: they follow it in the due order, and
+-- their covering payments come no earlier than the one that covered it.
 with consented_accounts as (
-    select accounts.account_id
-    from {{ ref('stg_landing__accounts') }} as accounts
-    semi join {{ ref('int_consent_windows') }} as consent using (customer_id, product)
+    {{ consented_accounts() }}
+),
+
+last_kept as (  -- per account, the last bill kept, as the place to go on from (none in a full build)
+{%- if rebuilding_window() %}
+    select
+        account_id,
+        max(bill_seq) as bill_seq,
+        max(cumulative_due) as cumulative_due,
+        arg_max(due_date, bill_seq) as due_date,
+        arg_max(bill_id, bill_seq) as bill_id,
+        -- the day of the payment that covered it; nothing owed up to it: any payment may come first
+        arg_max(case when cumulative_due > 0 then covered_on end, bill_seq) as paid_from
+    from {{ this }}
+    group by account_id
+{%- else %}
+    select
+        cast(null as varchar) as account_id,
+        cast(null as bigint) as bill_seq,
+        cast(null as decimal(18, 2)) as cumulative_due,
+        cast(null as date) as due_date,
+        cast(null as varchar) as bill_id,
+        cast(null as date) as paid_from
+    where false
+{%- endif %}
 ),
 
 bills as (
     select
-        bill_id,
-        account_id,
-        statement_date,
-        due_date,
-        due_month,
-        amount_due,
-        row_number() over by_due as bill_seq,
-        sum(amount_due) over by_due as cumulative_due
-    from {{ ref('stg_landing__bills') }}
+        bills.bill_id,
+        bills.account_id,
+        bills.statement_date,
+        bills.due_date,
+        bills.due_month,
+        bills.amount_due,
+        coalesce(last_kept.bill_seq, 0) + row_number() over by_due as bill_seq,
+        coalesce(last_kept.cumulative_due, 0) + sum(bills.amount_due) over by_due as cumulative_due
+    from {{ ref('stg_landing__bills') }} as bills
     semi join consented_accounts using (account_id)
-    window by_due as (partition by account_id order by due_date, bill_id rows unbounded preceding)
+    left join last_kept using (account_id)
+    where last_kept.account_id is null
+        or bills.due_date > last_kept.due_date
+        or (bills.due_date = last_kept.due_date and bills.bill_id > last_kept.bill_id)
+    window by_due as (partition by bills.account_id order by bills.due_date, bills.bill_id rows unbounded preceding)
 ),
 
 repayments as (
-    select * from {{ ref('stg_landing__repayments') }}
+    select repayments.*, coalesce(last_kept.paid_from, date '0001-01-01') as paid_from
+    from {{ ref('stg_landing__repayments') }} as repayments
     semi join consented_accounts using (account_id)
-),
-
-payments as (
-    select
-        account_id,
-        paid_on,
-        sum(amount) over (
-            partition by account_id order by paid_at, repayment_id rows unbounded preceding
-        ) as cumulative_paid
-    from repayments
+    left join last_kept using (account_id)
 ),
 
 paid_in_total as (
-    select account_id, sum(amount) as total_paid
+    select
+        account_id,
+        sum(amount) as total_paid,
+        coalesce(sum(amount) filter (where paid_on < paid_from), 0) as paid_before
     from repayments
     group by account_id
+),
+
+payments as (  -- the payments that may cover a bill recomputed here, with the account's running total
+    select
+        repayments.account_id,
+        repayments.paid_on,
+        paid_in_total.paid_before + sum(repayments.amount) over (
+            partition by repayments.account_id order by repayments.paid_at, repayments.repayment_id
+            rows unbounded preceding
+        ) as cumulative_paid
+    from repayments
+    inner join paid_in_total using (account_id)
+    where repayments.paid_on >= repayments.paid_from
 ),
 
 -- the first payment that brings the running total up to the bill's cumulative due
