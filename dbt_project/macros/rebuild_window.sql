@@ -10,6 +10,7 @@
     date '{{ var("rebuild_from_month") or env_var("CRW_REBUILD_FROM_MONTH", "0001-01-01") }}'
 {%- endmacro %}
 
+{# Unit tests render models without a relation behind `this`: they test the full build. #}
 {% macro rebuilding_window() -%}
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
