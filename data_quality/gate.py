@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 
 from data_quality.suites import build_suite, expectations
 from ingestion.months import month_start, shift_month
+from ingestion.redaction import mask_row
 
 EXAMPLES = 3  # failing rows kept per expectation for reports and Dagster metadata
 ALL_ROWS = 2**62
@@ -50,7 +51,7 @@ class CheckOutcome:
     description: str
     success: bool
     unexpected_count: int
-    examples: list[dict] = field(default_factory=list)
+    examples: list[dict[str, str]] = field(default_factory=list)  # failing rows, personal values masked
 
 
 @dataclass
@@ -134,7 +135,8 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, rows: str, batch_month:
             )
         for entry in failing:
             reasons.setdefault(int(entry["_source_row"]), []).append(description)
-        outcomes.append(CheckOutcome(description, bool(item.success), len(failing), failing[:EXAMPLES]))
+        examples = [mask_row(e) for e in failing[:EXAMPLES]]  # reports and run metadata: personal values masked
+        outcomes.append(CheckOutcome(description, bool(item.success), len(failing), examples))
     return GateResult(table, outcomes, reasons)
 
 

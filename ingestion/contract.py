@@ -140,6 +140,9 @@ LANDING_FILES: tuple[LandingFile, ...] = (
 )
 
 FILES_BY_NAME = {f.name: f for f in LANDING_FILES}
+# Amounts are below 100 million yuan: the marts sum up to 100 million of them in DECIMAL(18,2).
+MAX_AMOUNT = 100_000_000
+EARLIEST_DATE = "1900-01-01"  # no date or timestamp of this business is earlier (year 0 is a defect)
 MANIFEST_NAME = "_manifest.json"
 ENCODINGS = ("utf-8", "gb18030")
 FORMATS = ("csv", "parquet")

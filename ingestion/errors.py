@@ -16,3 +16,7 @@ class BatchRejected(WarehouseError):
         self.batch_month, self.reason, self.file_name = batch_month, reason, file_name
         where = f" ({file_name})" if file_name else ""
         super().__init__(f"batch {batch_month} rejected{where}: {reason}")
+
+
+class WarehouseInUse(WarehouseError):
+    """Another process holds the warehouse file (DuckDB allows one writer, or readers, never both)."""

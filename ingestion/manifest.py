@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ingestion.contract import ENCODINGS, FORMATS, LANDING_FILES, MANIFEST_NAME
 from ingestion.errors import BatchNotReady, BatchRejected, WarehouseError
-from ingestion.months import is_batch_month
+from ingestion.months import current_month, is_batch_month, month_has_ended
+from ingestion.redaction import quote_name, quote_names
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,69 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_MANIFEST_BYTES = 1 << 20  # a manifest lists seven files: anything near this size is not one
+MANIFEST_FIELDS = {"batch_month", "produced_at", "encoding", "files"}
+FILE_FIELDS = {"rows", "sha256"}
+SHA256 = re.compile(r"[0-9a-f]{64}")
+TIMESTAMP_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def _parse_manifest(path: Path, month: str) -> dict:
+    """The manifest's JSON object, every field of its contract type; BatchRejected otherwise."""
+
+    def bad(what: str) -> BatchRejected:
+        return BatchRejected(month, f"{MANIFEST_NAME}: {what}")
+
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise bad(f"larger than {MAX_MANIFEST_BYTES:,} bytes")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise BatchRejected(month, f"{MANIFEST_NAME} is not valid UTF-8") from None
+    except RecursionError:
+        raise BatchRejected(month, f"{MANIFEST_NAME} is not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError says where, never what
+        raise BatchRejected(month, f"{MANIFEST_NAME} is not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise bad("not a JSON object")
+    if missing := sorted(MANIFEST_FIELDS - set(raw)):
+        raise bad(f"missing fields {missing}")
+    if unknown := [k for k in raw if k not in MANIFEST_FIELDS]:
+        raise bad(f"unknown fields {quote_names(unknown)}")
+    for name in ("batch_month", "produced_at", "encoding"):
+        if not isinstance(raw[name], str):
+            raise bad(f"{name} must be a string, not {type(raw[name]).__name__}")
+    if not is_batch_month(raw["batch_month"]):
+        raise bad("batch_month is not a month YYYY-MM")
+    if not _is_timestamp_with_offset(raw["produced_at"]):
+        raise bad("produced_at is not an ISO 8601 timestamp with offset")
+    if not isinstance(raw["files"], dict):
+        raise bad("files must be an object")
+    for name, meta in raw["files"].items():
+        if not isinstance(meta, dict) or set(meta) != FILE_FIELDS:
+            raise bad(f"files.{quote_name(name)} must be an object with rows and sha256")
+        if type(meta["rows"]) is not int or meta["rows"] < 0:  # bool is an int to Python
+            raise bad(f"files.{quote_name(name)}.rows must be a whole number of rows")
+        if not isinstance(meta["sha256"], str) or not SHA256.fullmatch(meta["sha256"].lower()):
+            raise bad(f"files.{quote_name(name)}.sha256 must be 64 hexadecimal digits")
+    return raw
+
+
+def _is_timestamp_with_offset(text: str) -> bool:
+    if not TIMESTAMP_WITH_OFFSET.fullmatch(text):
+        return False
+    try:
+        return datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _regular_file(path: Path, month: str, what: str) -> None:
+    """Files are read where they lie: a link could point outside the landing zone (at /etc/passwd, say)."""
+    if path.is_symlink():
+        raise BatchRejected(month, f"{what} is a symbolic link: the loader reads only files inside the batch folder")
+
+
 def read_manifest(batch_dir: Path) -> Manifest:
     """The verified manifest of a batch; BatchNotReady or BatchRejected when it cannot be trusted."""
     month = batch_dir.name
@@ -61,40 +127,36 @@ def read_manifest(batch_dir: Path) -> Manifest:
         raise BatchNotReady(f"batch {month} not found: no folder {batch_dir}")
     if not path.is_file():
         raise BatchNotReady(f"batch {month} is not ready: {MANIFEST_NAME} is missing in {batch_dir}")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        files = raw["files"]
-        encoding, batch_month = raw["encoding"], raw["batch_month"]
-        produced_at = raw["produced_at"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BatchRejected(month, f"{MANIFEST_NAME} is not valid ({exc.__class__.__name__}: {exc})") from None
+    _regular_file(batch_dir, month, "the batch folder")
+    _regular_file(path, month, MANIFEST_NAME)
+    if not month_has_ended(month):
+        raise BatchRejected(month, f"the month has not ended yet (today is {current_month()} in China time)")
+    raw = _parse_manifest(path, month)
+    files, encoding, batch_month = raw["files"], raw["encoding"], raw["batch_month"]
     if batch_month != month:
-        raise BatchRejected(month, f"{MANIFEST_NAME} says batch_month {batch_month!r}, the folder says {month}")
+        raise BatchRejected(month, f"{MANIFEST_NAME} says batch_month {batch_month}, the folder says {month}")
     if encoding not in ENCODINGS:
-        raise BatchRejected(month, f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
-    if not isinstance(files, dict):
-        raise BatchRejected(month, f"{MANIFEST_NAME}: files must be an object")
+        raise BatchRejected(month, f"encoding {quote_name(encoding)} is not one of {', '.join(ENCODINGS)}")
     formats = {Path(name).suffix.lstrip(".") for name in files}
     if len(formats) != 1 or not formats <= set(FORMATS):
-        raise BatchRejected(month, f"a batch uses one format, csv or parquet; the manifest lists {sorted(files)}")
+        raise BatchRejected(
+            month, f"a batch uses one format, csv or parquet; the manifest lists {quote_names(sorted(files))}"
+        )
     fmt = formats.pop()
     entries: dict[str, FileEntry] = {}
     for spec in LANDING_FILES:
         name = spec.file_name(fmt)
-        meta = files.get(name)
-        if (
-            not isinstance(meta, dict)
-            or not isinstance(meta.get("rows"), int)
-            or not isinstance(meta.get("sha256"), str)
-        ):
+        if name not in files:
             raise BatchRejected(month, "not listed in the manifest with rows and sha256", name)
+        meta = files[name]
         entries[spec.name] = FileEntry(spec.name, batch_dir / name, meta["rows"], meta["sha256"].lower())
     extra = set(files) - {spec.file_name(fmt) for spec in LANDING_FILES}
     if extra:
-        raise BatchRejected(month, f"the manifest lists unknown files {sorted(extra)}")
+        raise BatchRejected(month, f"the manifest lists unknown files {quote_names(sorted(extra))}")
     for entry in entries.values():
+        _regular_file(entry.path, month, entry.path.name)
         if not entry.path.is_file():
             raise BatchRejected(month, "listed in the manifest but missing", entry.path.name)
         if file_sha256(entry.path) != entry.sha256:
             raise BatchRejected(month, "sha256 differs from the manifest (truncated or changed file)", entry.path.name)
-    return Manifest(month, str(produced_at), encoding, fmt, entries)
+    return Manifest(month, raw["produced_at"], encoding, fmt, entries)

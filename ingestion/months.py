@@ -33,3 +33,13 @@ def months_between(first: str, last: str) -> list[str]:
 def month_start(month: str) -> datetime:
     """The month's first instant, local time."""
     return datetime.fromisoformat(f"{month}-01").replace(tzinfo=ZoneInfo(BUSINESS_TIMEZONE))
+
+
+def current_month(now: datetime | None = None) -> str:
+    """The month it is now in China time."""
+    return f"{(now or datetime.now(ZoneInfo(BUSINESS_TIMEZONE))).astimezone(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m}"
+
+
+def month_has_ended(month: str, now: datetime | None = None) -> bool:
+    """A batch is produced after its month ends: a batch of this month or a later one is bad input."""
+    return month < current_month(now)

@@ -203,6 +203,17 @@ def _record_rejection(
     con.execute("commit")
 
 
+def _kind(exc: BaseException) -> str:
+    """An error's class, not its message: DuckDB's messages quote the values they failed on (R15)."""
+    return f"{exc.__class__.__name__}; the run's log has the details"
+
+
+def refuse_batch(con: duckdb.DuckDBPyConnection, month: str, reason: str) -> None:
+    """Audit a batch refused before the loader read it (a month outside the partitions, say)."""
+    ensure_warehouse_schema(con)
+    _record_rejection(con, month, reason, {}, None, None)
+
+
 def _verify(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
     manifest = read_manifest(batch_dir)
     with tempfile.TemporaryDirectory(prefix=f"crw-{month}-") as tmp:
@@ -218,13 +229,24 @@ def _verify(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
-    """Verify, gate and load one batch folder; BatchNotReady / BatchRejected (audited) on bad input."""
+    """Verify, gate and load one batch folder; BatchNotReady / BatchRejected (audited) on bad input.
+    Any other error is a bug: it is audited as a rejection too, then raised with its traceback."""
     ensure_warehouse_schema(con)
     month = batch_dir.name
     staged: dict[str, StagedFile] = {}
-    manifest = None
     try:
-        manifest, outcomes, flags = _verify(con, batch_dir, month, staged)
+        try:
+            manifest, outcomes, flags = _verify(con, batch_dir, month, staged)
+        except BatchNotReady as exc:
+            if batch_dir.is_dir():
+                _record_rejection(con, month, f"not ready: {exc}", staged, None, None)
+            raise
+        except BatchRejected as exc:
+            _record_rejection(con, month, exc.reason, staged, exc.file_name, None)
+            raise
+        except Exception as exc:
+            _record_rejection(con, month, f"the gate failed ({_kind(exc)})", staged, None, None)
+            raise
         loads = {table: FileLoad(s, outcomes[table]) for table, s in staged.items()}
         loaded_at = datetime.now(UTC)
         con.execute("begin transaction")
@@ -255,16 +277,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
             con.execute("commit")
         except BaseException as exc:
             con.execute("rollback")
-            _record_rejection(con, month, f"load failed, rolled back: {exc}", staged, None, manifest.produced_at)
+            reason = f"load failed and was rolled back ({_kind(exc)})"
+            _record_rejection(con, month, reason, staged, None, manifest.produced_at)
             raise
         return BatchLoad(month, manifest.produced_at, loads, flags)
-    except BatchNotReady as exc:
-        if batch_dir.is_dir():
-            _record_rejection(con, month, f"not ready: {exc}", staged, None, None)
-        raise
-    except BatchRejected as exc:
-        _record_rejection(con, month, exc.reason, staged, exc.file_name, manifest.produced_at if manifest else None)
-        raise
     finally:
         for spec in LANDING_FILES:
             con.execute(f"drop table if exists stage_{spec.name}")

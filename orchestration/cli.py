@@ -16,7 +16,9 @@ from orchestration import settings
 from source_system.config import GeneratorConfig, GeneratorConfigError
 
 NOTHING_PUBLISHED = "nothing published: the dashboard keeps showing the last good copy"
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Dagster's console logs a failed step with its stack trace; the CLI prints the one-line reason itself
+# (the run, trace included, stays in the Dagster instance for the UI).
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -73,22 +75,49 @@ def _failure_message(result) -> str:
     return "run failed"
 
 
-def _monthly_definitions(months: list[str]):
-    """The Dagster definitions and a persistent instance, once the months are known partitions."""
+def _monthly_definitions():
+    """The Dagster definitions and a persistent instance; the warehouse free for this run's writes."""
+    from orchestration.warehouse_file import connect_warehouse
+
     _prepare_dagster()
+    settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    connect_warehouse(settings.warehouse_path()).close()  # held by another process: say which, now
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
+
+    return defs, DagsterInstance.get()
+
+
+def _outside_partitions(months: list[str]) -> dict[str, str]:
+    """Why each of these batch months has no partition to load into (none when all have one)."""
+    from ingestion.months import current_month, month_has_ended
     from orchestration.partitions import batch_months
 
     keys = set(batch_months.get_partition_keys())
-    outside = [m for m in months if m not in keys]
-    if outside:
-        raise WarehouseError(
-            f"batches {', '.join(outside)} fall outside the partitions starting {settings.first_month()}: "
+    return {
+        month: (
+            f"the month has not ended yet (today is {current_month()} in China time)"
+            if not month_has_ended(month)
+            else f"it is before {settings.first_month()}, where the partitions start: "
             f"set {settings.FIRST_MONTH_ENV} to the first batch month"
         )
-    return defs, DagsterInstance.get()
+        for month in months
+        if month not in keys
+    }
+
+
+def _refuse(outside: dict[str, str]) -> None:
+    """Audit and print the batches no partition can load; the others go on."""
+    from contextlib import closing
+
+    from ingestion.raw_load import refuse_batch
+    from orchestration.warehouse_file import connect_warehouse
+
+    with closing(connect_warehouse(settings.warehouse_path())) as con:
+        for month, reason in outside.items():
+            refuse_batch(con, month, reason)
+            print(f"{month}: batch {month} refused: {reason}")
 
 
 def _print_next_steps() -> None:
@@ -113,8 +142,11 @@ def _run(args: argparse.Namespace) -> int:
         if unknown:
             raise WarehouseError(f"no ready batch for {', '.join(unknown)} in {landing}")
         ready = sorted(args.month)
-    defs, instance = _monthly_definitions(ready)
-    failures = 0
+    defs, instance = _monthly_definitions()
+    outside = _outside_partitions(ready)
+    _refuse(outside)
+    ready = [m for m in ready if m not in outside]
+    failures = len(outside)
     load = defs.resolve_job_def("load_batch")
     for month in tqdm(ready, desc="loading batches", unit="batch"):
         result = load.execute_in_process(
@@ -160,7 +192,9 @@ def _backfill(args: argparse.Namespace) -> int:
         raise WarehouseError(
             f"no ready batch for {', '.join(missing)} in {landing}: a backfill loads every month of its range"
         )
-    defs, instance = _monthly_definitions(months)
+    if outside := _outside_partitions(months):
+        raise WarehouseError("; ".join(f"batch {m} cannot be loaded: {why}" for m, why in outside.items()))
+    defs, instance = _monthly_definitions()
     tags = {ASSET_PARTITION_RANGE_START_TAG: args.first, ASSET_PARTITION_RANGE_END_TAG: args.last}
     for month in months:
         tags |= batch_tag(landing / month)

@@ -1,11 +1,15 @@
 """The one handle on the dbt project (its manifest is prepared ahead: `dbt parse` or prepare_manifest())."""
 
-from dagster_dbt import DbtProject
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
+DBT_GUARD = Path(sys.executable).parent / "crw-dbt"  # orchestration/dbt_guard.py, installed as a script
 
 # What `dbt parse` reads to write the manifest (the folders too: a deleted file changes its folder).
 PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds")
@@ -30,3 +34,8 @@ def prepare_manifest() -> None:
     paid on every command before, whether or not anything had changed."""
     if not manifest_is_current():
         dbt_project.preparer.prepare(dbt_project)
+
+
+def dbt_resource() -> DbtCliResource:
+    """dbt for the Dagster assets, through the guard that stops it when its run is killed."""
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_GUARD))

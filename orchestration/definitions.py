@@ -1,14 +1,13 @@
 """The Dagster definitions, assembled from the modules beside this one."""
 
 from dagster import Definitions
-from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
 from orchestration.automation import batch_manifest_sensor, monthly_batch_schedule
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_resource
 from orchestration.jobs import build_models_job, load_batch_job, monthly_batch_job
 from orchestration.resources import warehouse_from_env
 
@@ -21,6 +20,6 @@ defs = Definitions(
     sensors=[batch_manifest_sensor],
     resources={
         "warehouse": warehouse_from_env(),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_resource(),
     },
 )

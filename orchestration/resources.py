@@ -10,6 +10,7 @@ import duckdb
 from dagster import ConfigurableResource
 
 from orchestration import settings
+from orchestration.warehouse_file import connect_warehouse
 
 
 class Warehouse(ConfigurableResource):
@@ -20,7 +21,7 @@ class Warehouse(ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database_path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.database_path, config={"memory_limit": self.memory_limit})
+        con = connect_warehouse(self.database_path, config={"memory_limit": self.memory_limit})
         try:
             yield con
         finally:

@@ -3,45 +3,78 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import duckdb
+from ingestion.months import BUSINESS_TIMEZONE
+from orchestration.warehouse_file import connect_warehouse
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
+
+
+BATCHES = """
+with attempts as (  -- one row per load attempt of a month: its files' rows summed
+    select batch_month, loaded_at,
+           case when bool_or(status = 'REJECTED') then 'REJECTED'
+                when bool_or(status = 'LOADED_WITH_QUARANTINE') then 'LOADED_WITH_QUARANTINE'
+                else 'LOADED' end as status,
+           sum(rows_loaded)::bigint as rows_loaded,
+           max(manifest_produced_at) as produced_at,
+           -- the failing file's reason (the others say "batch rejected: <file>: ..."), or the batch's
+           case when count(distinct reason) = 1 then min(reason)
+                else arg_min(file_name || ': ' || reason, reason like 'batch rejected: %') end as reason
+    from audit.load_batches
+    group by batch_month, loaded_at
+),
+loaded as (  -- a rejected attempt changes nothing: the latest other one is the version in raw
+    select batch_month, arg_max(attempts, loaded_at) as version
+    from attempts where status <> 'REJECTED' group by batch_month
+),
+refused as (
+    select batch_month, arg_max(attempts, loaded_at) as attempt
+    from attempts where status = 'REJECTED' group by batch_month
+)
+select strftime(batch_month, '%Y-%m'),
+       loaded.version.status, coalesce(loaded.version.rows_loaded, 0), loaded.version.produced_at,
+       loaded.version.loaded_at, later.attempt.loaded_at, later.attempt.reason
+from loaded
+full join refused using (batch_month)
+left join refused as later  -- only a refusal after the loaded sending is news
+    on later.batch_month = refused.batch_month
+   and (loaded.version is null or later.attempt.loaded_at > loaded.version.loaded_at)
+order by 1
+"""
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """A month's batch: the sending loaded in raw (if any) and the latest sending refused (if any)."""
+
+    month: str
+    status: str | None  # LOADED / LOADED_WITH_QUARANTINE of the loaded sending; None when none loaded
+    rows_loaded: int
+    produced_at: str | None  # the loaded sending's manifest time
+    loaded_at: datetime | None
+    refused_at: datetime | None  # the latest refused sending, when it came after the loaded one
+    refused_reason: str | None
 
 
 @dataclass(frozen=True)
 class WarehouseStatus:
     path: Path
-    batches: list[tuple[str, str, int]]  # (month, status of its latest attempt, rows loaded)
+    batches: list[BatchState]
     rows_by_layer: dict[str, dict[str, int]]  # layer -> table -> rows
     views_by_layer: dict[str, int]  # layer -> views, not counted: each count would run its query
 
 
 def read_status(path: Path) -> WarehouseStatus:
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect_warehouse(path, read_only=True)
     try:
         has_audit = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'load_batches'"
         ).fetchone()[0]
-        batches = []
-        if has_audit:
-            batches = con.execute(
-                """
-                with latest as (
-                    select batch_month, status, rows_loaded,
-                           max(loaded_at) over (partition by batch_month) as last_attempt, loaded_at
-                    from audit.load_batches
-                )
-                select strftime(batch_month, '%Y-%m'),
-                       case when bool_or(status = 'REJECTED') then 'REJECTED'
-                            when bool_or(status = 'LOADED_WITH_QUARANTINE') then 'LOADED_WITH_QUARANTINE'
-                            else 'LOADED' end,
-                       sum(rows_loaded)::bigint
-                from latest where loaded_at = last_attempt
-                group by batch_month order by batch_month
-                """
-            ).fetchall()
+        batches = [BatchState(*row) for row in con.execute(BATCHES).fetchall()] if has_audit else []
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() where schema_name in (?, ?, ?, ?) order by 1, 2",
             LAYERS,
@@ -70,7 +103,7 @@ class RunSummary:
 
 def run_summary(path: Path) -> RunSummary:
     status = read_status(path)
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect_warehouse(path, read_only=True)
     try:
         month, records, accounts, balance = con.execute(
             """
@@ -97,16 +130,14 @@ def run_summary(path: Path) -> RunSummary:
 
 
 def format_status(status: WarehouseStatus) -> str:
-    loaded = [b for b in status.batches if b[1] != "REJECTED"]
+    loaded = [b for b in status.batches if b.status]
     lines = [f"warehouse: {status.path}"]
     if status.batches:
         lines.append(
             f"batches loaded: {len(loaded)} of {len(status.batches)} attempted"
-            + (f" ({loaded[0][0]} .. {loaded[-1][0]})" if loaded else "")
+            + (f" ({loaded[0].month} .. {loaded[-1].month})" if loaded else "")
         )
-        for month, state, _ in status.batches:
-            if state != "LOADED":  # rejected, or loaded with rows held in quarantine
-                lines.append(f"  {month}: {state} (see audit.load_batches)")
+        lines += [line for batch in status.batches if (line := _batch_line(batch))]
     else:
         lines.append("batches loaded: none yet")
     for layer, tables in status.rows_by_layer.items():
@@ -116,3 +147,19 @@ def format_status(status: WarehouseStatus) -> str:
         if status.views_by_layer.get(layer):
             lines.append(f"{layer}: {status.views_by_layer[layer]} views (rows not counted: a view runs its query)")
     return "\n".join(lines)
+
+
+def _batch_line(batch: BatchState) -> str | None:
+    """A month worth a line: not loaded, loaded with quarantine, or a later sending refused."""
+    refused = f"refused {_local(batch.refused_at)}: {batch.refused_reason}" if batch.refused_at else ""
+    if batch.status is None:
+        return f"  {batch.month}: REJECTED, nothing loaded; {refused} (see audit.load_batches)"
+    if batch.status == "LOADED" and not refused:
+        return None
+    version = f"the sending produced {batch.produced_at}, loaded {_local(batch.loaded_at)}"
+    later = f"; a later sending was {refused}, the loaded one stays" if refused else ""
+    return f"  {batch.month}: {batch.status} ({version}){later} (see audit.load_batches)"
+
+
+def _local(moment: datetime | None) -> str:
+    return f"{moment.astimezone(ZoneInfo(BUSINESS_TIMEZONE)):%Y-%m-%d %H:%M:%S} China time" if moment else "never"

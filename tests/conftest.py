@@ -24,12 +24,11 @@ os.environ["DAGSTER_HOME"] = str(_SAFE_HOME / "dagster_home")
 settings.put_interpreter_bin_on_path()
 
 # dagster-dbt reads target/manifest.json when the dbt assets are defined: prepare it once, first.
-from orchestration.dbt_project import dbt_project, prepare_manifest  # noqa: E402
+from orchestration.dbt_project import dbt_resource, prepare_manifest  # noqa: E402
 
 prepare_manifest()
 
 from dagster import DagsterInstance, materialize  # noqa: E402
-from dagster_dbt import DbtCliResource  # noqa: E402
 
 from orchestration.assets.dbt import warehouse_models  # noqa: E402
 from orchestration.assets.published import published_analytics  # noqa: E402
@@ -84,7 +83,7 @@ def monthly_run(instance, warehouse: Path, landing: Path, month: str, tags: dict
             [raw_landing_batch, warehouse_models, published_analytics],
             partition_key=month,
             resources={
-                "dbt": DbtCliResource(project_dir=dbt_project),
+                "dbt": dbt_resource(),
                 "warehouse": warehouse_resource(warehouse, landing),
             },
             instance=instance,
@@ -120,7 +119,7 @@ def dbt_build(instance: DagsterInstance, warehouse: Path):
         mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
         return materialize(
             [warehouse_models],
-            resources={"dbt": DbtCliResource(project_dir=dbt_project), "warehouse": warehouse_resource(warehouse)},
+            resources={"dbt": dbt_resource(), "warehouse": warehouse_resource(warehouse)},
             instance=instance,
             raise_on_error=False,
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,15 +66,21 @@ def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_one
     (landing / "2024-04" / MANIFEST_NAME).unlink()  # still being written
     bills = landing / "2024-03" / "bills.csv"
     bills.write_bytes(bills.read_bytes()[:-200])  # truncated in transit
+    future = landing / "2099-01"  # a batch of a month not ended, its manifest matching
+    shutil.copytree(landing / "2024-01", future)
+    manifest = json.loads((future / MANIFEST_NAME).read_text())
+    (future / MANIFEST_NAME).write_text(json.dumps({**manifest, "batch_month": "2099-01"}))
 
     result = cli("run", env=env)
     assert result.returncode == 1, result.stderr[-2000:]
     out = result.stdout
     assert "2024-03: batch 2024-03 rejected (bills.csv): sha256 differs from the manifest" in out
     assert "2024-04: not ready (_manifest.json missing)" in out
-    assert "batches loaded: 2 of 3 attempted (2024-01 .. 2024-02)" in out
+    assert "2099-01: batch 2099-01 refused: the month has not ended yet" in out  # only that batch
+    assert "batches loaded: 2 of 4 attempted (2024-01 .. 2024-02)" in out
     assert "staging.stg_landing__customers" in out
     assert "Traceback" not in result.stdout + result.stderr
+    assert "Stack Trace" not in result.stdout + result.stderr  # user mistakes print their line only
     # the loaded months passed dbt build: the dashboard's copy is published up to the last of them
     assert query(published, "select data_as_of from analytics.publication") == [("2024-02",)]
 
@@ -97,24 +105,58 @@ def test_status_counts_a_batch_with_quarantined_rows_as_loaded_and_names_it(tmp_
     con.close()
     text = format_status(read_status(tmp_path / "w.duckdb"))
     assert "batches loaded: 2 of 2 attempted (2024-01 .. 2024-02)" in text
-    assert "2024-01: LOADED_WITH_QUARANTINE (see audit.load_batches)" in text
+    assert "2024-01: LOADED_WITH_QUARANTINE (the sending produced 2024-02-01T02:00:00+08:00, loaded" in text
 
 
-def test_a_failed_build_publishes_nothing_and_says_so(tmp_path: Path):
-    """Held-back repayments leave months incomplete: the mart's blocking check fails the build."""
-    landing, published = tmp_path / "landing", tmp_path / "published" / "analytics_snapshot.duckdb"
-    env = {
-        LANDING_ENV: str(landing),
-        WAREHOUSE_ENV: str(tmp_path / "w.duckdb"),
-        PUBLISHED_ENV: str(published),
-        "DAGSTER_HOME": str(tmp_path / "dh"),
-        "CRW_MAX_BAD_ROW_SHARE": "0.5",
-    }
-    generate = ["generate", "--customers", "300", "--months", "4", "--rollout-month", "2", "--out", str(landing)]
-    dirty = ["--dirty-rate", "0.01", "--dirty-kinds", "zero_repayment,negative_balance"]
-    assert cli(*generate, *dirty, env=env).returncode == 0
-    result = cli("run", env=env)
-    assert result.returncode == 1, result.stdout[-2000:]
-    assert "dbt build failed" in result.stdout
-    assert "nothing published: the dashboard keeps showing the last good copy" in result.stdout
-    assert not published.exists()
+def test_status_names_the_sending_loaded_and_a_later_one_refused(tmp_path: Path):
+    import duckdb
+    import pytest
+
+    from ingestion.errors import BatchRejected
+    from ingestion.raw_load import load_batch
+    from orchestration.status import format_status, read_status
+    from source_system import GeneratorConfig, generate_landing
+
+    generate_landing(GeneratorConfig(customers=100, months=2), tmp_path / "l")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for month in ("2024-01", "2024-02"):
+        load_batch(con, tmp_path / "l" / month)
+    bills = tmp_path / "l" / "2024-02" / "bills.csv"
+    bills.write_bytes(bills.read_bytes()[:-100])  # the batch sent again, truncated: refused
+    with pytest.raises(BatchRejected):
+        load_batch(con, tmp_path / "l" / "2024-02")
+    con.close()
+    text = format_status(read_status(tmp_path / "w.duckdb"))
+    assert "batches loaded: 2 of 2 attempted (2024-01 .. 2024-02)" in text
+    line = next(line for line in text.splitlines() if line.startswith("  2024-02"))
+    assert line.startswith("  2024-02: LOADED (the sending produced 2024-03-01T02:00:00+08:00, loaded ")
+    assert "; a later sending was refused " in line
+    assert "bills.csv: sha256 differs from the manifest (truncated or changed file), the loaded one stays" in line
+    assert not [line for line in text.splitlines() if line.startswith("  2024-01")]  # plainly loaded
+
+
+def test_a_warehouse_held_by_another_process_is_one_line_naming_it(tmp_path: Path):
+    import duckdb
+
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); print(1, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        holder.stdout.readline()
+        for args in (("status",), ("run",)):
+            result = cli(*args, env={WAREHOUSE_ENV: str(warehouse), LANDING_ENV: str(tmp_path)})
+            assert result.returncode == 2, result.stderr
+            holder_named = f"in use by process {holder.pid} ({Path(sys.executable).name} -c import duckdb"
+            assert result.stderr.startswith(f"error: the warehouse {warehouse} is {holder_named}")
+            assert f"stop it (kill {holder.pid}), then try again" in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1
+    finally:
+        holder.kill()
+        holder.wait()

@@ -12,12 +12,11 @@ import duckdb
 import pytest
 from conftest import publish, query
 from dagster import materialize
-from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_resource
 from orchestration.publish import publish_analytics
 from orchestration.resources import Warehouse
 
@@ -129,7 +128,7 @@ def test_the_build_job_publishes_only_after_the_dbt_build_passed(instance, small
     result = materialize(
         [warehouse_models, published_analytics],
         resources={
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "dbt": dbt_resource(),
             "warehouse": Warehouse(database_path=str(broken), landing_dir=str(tmp_path)),
         },
         instance=instance,

@@ -115,10 +115,7 @@ def _file_results(table: str, loaded: list[tuple[BatchLoad, Path]]):
         },
     )
     failed = {
-        f"{month}: {o.description}": [{k: str(v) for k, v in e.items()} for e in o.examples]
-        for month, load, _ in files
-        for o in load.outcomes
-        if not o.success
+        f"{month}: {o.description}": o.examples for month, load, _ in files for o in load.outcomes if not o.success
     }
     yield AssetCheckResult(
         asset_key=key,
