@@ -199,3 +199,55 @@ def test_generated_mart_shows_the_rollout(small_warehouse):
     assert rollout[-1] > 5 * max(rollout[0], 1)
     codes = dict(query(warehouse, "select report_reason_code, count(*) from marts.credit_report_monthly group by 1"))
     assert {"10", "30", "31", "32"} <= set(codes) and codes["31"] > 100
+
+
+def test_zero_bills_are_never_past_due_and_agreement_id_ties_compare_as_text(instance, tmp_path):
+    """P11 on the smallest input: B1 100.00 due 10 Jan unpaid; B2 0.00 due 10 Feb; B3 0.00 due 10 Mar
+    and 100.00 paid 20 Mar. February has one past-due period, not two; March is N, not M.
+    P7: two authorizations signed at the same instant, AG5 and AG12: AG12 authorizes (text order)."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    signed = "2024-12-01T10:00:00+08:00"
+
+    def bill(bill_id: str, month: str, amount: str) -> dict:
+        return {
+            "bill_id": bill_id,
+            "account_id": "A1",
+            "bill_month": month,
+            "statement_date": f"{month}-01",
+            "due_date": f"{month}-10",
+            "amount_due": amount,
+        }
+
+    batches = {
+        "2025-01": {
+            "customers": [customer("C1")],
+            "accounts": [huabei("A1", "C1", opened_at="2024-11-05T10:00:00+08:00")],
+            "agreements": [auth("AG5", "C1", signed), auth("AG12", "C1", signed)],
+            "bills": [bill("B1", "2025-01", "100.00")],
+            "account_snapshots": [snapshot("A1", "2025-01", "100.00")],
+        },
+        "2025-02": {
+            "bills": [bill("B2", "2025-02", "0.00")],
+            "account_snapshots": [snapshot("A1", "2025-02", "100.00")],
+        },
+        "2025-03": {
+            "bills": [bill("B3", "2025-03", "0.00")],
+            "repayments": [
+                {"repayment_id": "R1", "account_id": "A1", "paid_at": "2025-03-20T10:00:00+08:00", "amount": "100.00"}
+            ],
+            "account_snapshots": [snapshot("A1", "2025-03")],
+        },
+    }
+    for month, tables in batches.items():
+        write_batch(landing, month, tables)
+    load_all(instance, warehouse, landing)
+    result = dbt_build(instance, warehouse)
+    assert result.success, failure_message(result)
+    rows = query(warehouse, MART_ROW)
+    assert [(r[0], r[2], r[4], r[5], str(r[6])) for r in rows] == [
+        ("2025-01", "1", 21, 1, "100.00"),
+        ("2025-02", "2", 49, 1, "100.00"),  # B2 asks for nothing: one period past due
+        ("2025-03", "N", 0, 0, "0.00"),  # B3 was never paid late: the cure of B1 is N (P6)
+    ]
+    assert rows[-1][7].endswith("12N")
+    assert {r[9] for r in rows} == {"AG12"}

@@ -45,6 +45,10 @@ def timestamps(draw, first: int = -3, last: int = 3) -> tuple[int, str]:
     return index, f"{year}-{month:02d}-{day:02d}T{hour:02d}:30:00{draw(st.sampled_from(OFFSETS))}"
 
 
+def amount(draw) -> str:
+    return f"{draw(st.integers(0, 300))}.{draw(st.integers(0, 99)):02d}"
+
+
 @st.composite
 def landings(draw) -> dict[str, dict[str, list[dict]]]:
     batches = {
@@ -107,12 +111,13 @@ def landings(draw) -> dict[str, dict[str, list[dict]]]:
                         "bill_month": f"{year}-{month:02d}",
                         "statement_date": f"{year}-{month:02d}-01",
                         "due_date": f"{year}-{month:02d}-{due_day:02d}",
-                        "amount_due": f"{draw(st.integers(0, 300))}.{draw(st.integers(0, 99)):02d}",
+                        # a cancelled bill is resent at 0.00 (P11)
+                        "amount_due": draw(st.sampled_from(["0.00", amount(draw)])),
                     }
                 )
                 for p in range(draw(st.integers(0, 2))):
                     _, paid_at = draw(timestamps(index, index))
-                    if not 0 <= local_index(paid_at) <= 3:
+                    if not max(open_index, 0) <= local_index(paid_at) <= 3:  # the account is known by then
                         continue
                     batches[MONTHS[local_index(paid_at)]]["repayments"].append(
                         {
@@ -169,4 +174,17 @@ def test_the_mart_is_exactly_the_consented_account_months(data, tmp_path_factory
         where allocated > coalesce(paid, 0) or not within_bills""",
     )
     assert over == [(0,)]
+    # P11: a 0.00 bill is never past due: the past-due periods are the bills with an amount due before
+    # the month's last day and not covered by then.
+    periods = query(
+        warehouse,
+        """
+        select count(*) from marts.credit_report_monthly as mart
+        where overdue_periods <> (
+            select count(*) from intermediate.int_bill_coverage as bills
+            where bills.account_id = mart.account_id and bills.amount_due > 0
+              and bills.due_date < last_day(mart.report_month)
+              and (bills.covered_on is null or bills.covered_on > last_day(mart.report_month)))""",
+    )
+    assert periods == [(0,)]
     event("mart rows: " + ("none" if not rows else "1-9" if len(rows) < 10 else "10+"))

@@ -58,7 +58,8 @@ left join consents
     on consents.customer_id = accounts.customer_id and consents.product = accounts.product
     and consents.consent_month <= months.report_month;
 
--- R8, P4: FIFO coverage of bills by cumulative payments
+-- R8, P4: FIFO coverage of bills by cumulative payments; P11: a 0.00 bill is covered as issued and
+-- not counted among the bills with an amount (charged_seq)
 create or replace temp table repayments as
 select
     account_id, paid_at, repayment_id, amount,
@@ -80,6 +81,7 @@ deduplicated as (
 numbered as (
     select *,
         row_number() over by_due as bill_seq,
+        count(*) filter (where amount_due > 0) over by_due as charged_seq,
         sum(amount_due) over by_due as cumulative_due
     from deduplicated
     semi join consented using (account_id)
@@ -93,7 +95,8 @@ payments as (
     semi join consented using (account_id)
 )
 select numbered.*,
-    case when numbered.cumulative_due <= 0 then numbered.statement_date else payments.paid_on end as covered_on
+    case when numbered.amount_due = 0 or numbered.cumulative_due <= 0 then numbered.statement_date
+        else payments.paid_on end as covered_on
 from numbered
 asof left join payments
     on numbered.account_id = payments.account_id and numbered.cumulative_due <= payments.cumulative_paid;
@@ -113,11 +116,11 @@ paid_running as (
     from paid_by_month
 ),
 due_prefix as (
-    select account_id, due_date, max(bill_seq) as bills_due, max(cumulative_due) as total_due
+    select account_id, due_date, max(charged_seq) as bills_due, max(cumulative_due) as total_due
     from bills group by all
 ),
 covered_prefix as (
-    select account_id, cumulative_due, max(bill_seq) as bills_covered from bills group by all
+    select account_id, cumulative_due, max(charged_seq) as bills_covered from bills group by all
 ),
 due_in_month as (
     select account_id, due_month, sum(amount_due) as amount_due,
@@ -153,7 +156,8 @@ measured as (
         coalesce(due_in_month.paid_late_within_month, false) as paid_late_within_month
     from covered
     left join bills as oldest_unpaid
-        on covered.account_id = oldest_unpaid.account_id and oldest_unpaid.bill_seq = covered.bills_covered + 1
+        on covered.account_id = oldest_unpaid.account_id and oldest_unpaid.charged_seq = covered.bills_covered + 1
+        and oldest_unpaid.amount_due > 0
     left join due_in_month
         on covered.account_id = due_in_month.account_id and covered.report_month = due_in_month.due_month
     left join paid_by_month

@@ -2,7 +2,8 @@
 -- R9, R13, P3, P10: month-end delinquency and amounts per reportable account-month (only what is
 -- reported needs them; coverage reads balances from int_account_months).
 -- At month end, bills due before the last day (P3) are due; the FIFO-covered ones are a prefix of
--- them (P4), so: overdue_periods = bills due - bills covered, overdue_amount = total due - paid,
+-- them (P4), so: overdue_periods = bills due - bills covered, counting only bills with an amount
+-- (charged_seq; P11: a 0.00 bill is never past due), overdue_amount = total due - paid,
 -- days_past_due from the oldest uncovered bill's due date to the last day. ASOF joins find the
 -- prefixes without expanding bills x months.
 with spine as (
@@ -17,7 +18,7 @@ spine_bills as (  -- the spine's accounts only: the prefixes below run over all 
 
 {% if rebuilding_window() -%}
 {#- Of the bills settled before the window, the window's months need only each account's last: it
-    has the largest bill_seq and cumulative_due of them, every prefix below reaches it, and the
+    has the largest bill_seq, charged_seq and cumulative_due of them, every prefix below reaches it, and the
     oldest unpaid bill comes after. -#}
 last_settled as (
     select account_id, max(bill_seq) as bill_seq
@@ -67,13 +68,13 @@ paid_running as (
 ),
 
 due_prefix as (  -- per due date: how many bills, and how much, are due up to it
-    select account_id, due_date, max(bill_seq) as bills_due, max(cumulative_due) as total_due
+    select account_id, due_date, max(charged_seq) as bills_due, max(cumulative_due) as total_due
     from bills
     group by account_id, due_date
 ),
 
-covered_prefix as (  -- per cumulative total: how many bills it covers
-    select account_id, cumulative_due, max(bill_seq) as bills_covered
+covered_prefix as (  -- per cumulative total: how many bills with an amount it covers
+    select account_id, cumulative_due, max(charged_seq) as bills_covered
     from bills
     group by account_id, cumulative_due
 ),
@@ -143,7 +144,8 @@ select
 from delinquency
 left join bills as oldest_unpaid
     on delinquency.account_id = oldest_unpaid.account_id
-    and oldest_unpaid.bill_seq = delinquency.bills_covered + 1
+    and oldest_unpaid.charged_seq = delinquency.bills_covered + 1
+    and oldest_unpaid.amount_due > 0
 left join due_in_month
     on delinquency.account_id = due_in_month.account_id
     and delinquency.report_month = due_in_month.due_month

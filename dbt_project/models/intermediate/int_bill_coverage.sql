@@ -7,6 +7,8 @@
 -- R8, P4: repayments go to an account's bills oldest first (due date, then bill id). Bill i is
 -- covered once the account's cumulative payments reach the total due of bills 1..i, so
 -- prepayments and overpayments carry forward. Set-based: running sums and an ASOF join.
+-- P11: a bill of 0.00 asks for nothing: covered as it is issued, and not counted among the bills
+-- with an amount (charged_seq), so it is never a past-due period nor paid late.
 -- Only for the accounts whose customer consented for the product: the only ones reported (R3).
 -- A monthly run keeps the bills settled before the window (the pre-hook deletes the others) and
 -- covers the rest from each account's last kept bill on: they follow it in the due order, and
@@ -20,6 +22,7 @@ last_kept as (  -- per account, the last bill kept, as the place to go on from (
     select
         account_id,
         max(bill_seq) as bill_seq,
+        max(charged_seq) as charged_seq,
         max(cumulative_due) as cumulative_due,
         arg_max(due_date, bill_seq) as due_date,
         arg_max(bill_id, bill_seq) as bill_id,
@@ -31,6 +34,7 @@ last_kept as (  -- per account, the last bill kept, as the place to go on from (
     select
         cast(null as varchar) as account_id,
         cast(null as bigint) as bill_seq,
+        cast(null as bigint) as charged_seq,
         cast(null as decimal(18, 2)) as cumulative_due,
         cast(null as date) as due_date,
         cast(null as varchar) as bill_id,
@@ -48,6 +52,7 @@ bills as (
         bills.due_month,
         bills.amount_due,
         coalesce(last_kept.bill_seq, 0) + row_number() over by_due as bill_seq,
+        coalesce(last_kept.charged_seq, 0) + count(*) filter (where bills.amount_due > 0) over by_due as charged_seq,
         coalesce(last_kept.cumulative_due, 0) + sum(bills.amount_due) over by_due as cumulative_due
     from {{ ref('stg_landing__bills') }} as bills
     semi join consented_accounts using (account_id)
@@ -106,10 +111,11 @@ select
     covering_payment.due_month,
     covering_payment.amount_due,
     covering_payment.bill_seq,
+    covering_payment.charged_seq,
     covering_payment.cumulative_due,
-    -- nothing owed up to this bill: covered as it is issued
+    -- nothing owed by this bill (P11) or up to it: covered as it is issued
     case
-        when covering_payment.cumulative_due <= 0 then covering_payment.statement_date
+        when covering_payment.amount_due = 0 or covering_payment.cumulative_due <= 0 then covering_payment.statement_date
         else covering_payment.covering_paid_on
     end as covered_on,
     -- what FIFO has allocated to this bill out of everything paid so far
