@@ -11,9 +11,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-GB11643_CHECK_CHARS = "10X98765432"
-GB11643_SHAPE = r"\d{6}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]"
+from ingestion import gb11643
 
 
 class ColumnValuesFullyMatch(ColumnMapMetricProvider):
@@ -42,11 +40,11 @@ class ColumnValuesValidGb11643(ColumnMapMetricProvider):
         """18 characters, a plausible birth date, and the ISO 7064 MOD 11-2 check character."""
         weighted = sum(
             (sa.func.ascii(sa.func.substr(column, position, 1)) - ord("0")) * weight
-            for position, weight in enumerate(GB11643_WEIGHTS, start=1)
+            for position, weight in enumerate(gb11643.WEIGHTS, start=1)
         )
-        check_char = sa.func.substr(sa.literal(GB11643_CHECK_CHARS), sa.func.mod(weighted, 11) + 1, 1)
+        check_char = sa.func.substr(sa.literal(gb11643.CHECK_CHARS), sa.func.mod(weighted, 11) + 1, 1)
         return sa.and_(
-            sa.func.regexp_full_match(column, sa.literal(GB11643_SHAPE)),
+            sa.func.regexp_full_match(column, sa.literal(gb11643.SHAPE)),
             sa.func.substr(column, 18, 1) == check_char,
         )
 

@@ -169,6 +169,9 @@ def _run(args: argparse.Namespace) -> int:
         failures += 1
         print(f"dbt build failed: {_failure_message(build)}")
         print(NOTHING_PUBLISHED)
+    else:
+        print(f"bureau files into {settings.submissions_dir()}:")
+        failures += not _submit_months(None)
     _print_next_steps()
     return 1 if failures else 0
 
@@ -216,6 +219,54 @@ def _status(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise WarehouseError(f"no warehouse at {path}: run `credit-reporting-warehouse run` first")
     print(format_status(read_status(path)))
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    if args.month and not is_batch_month(args.month):
+        raise WarehouseError(f"{args.month!r} is not a month YYYY-MM")
+    path = settings.warehouse_path()
+    if not path.is_file():
+        raise WarehouseError(f"no warehouse at {path}: run `credit-reporting-warehouse run` first")
+    return 0 if _submit_months([args.month] if args.month else None) else 1
+
+
+def _submit_months(months: list[str] | None) -> bool:
+    """Submit these months, or every built month not submitted yet; False when one was held back
+    whole (the months after it wait: months are submitted in order)."""
+    from contextlib import closing
+
+    from bureau.submit import check_org_code, submit_month, unsubmitted_months
+    from orchestration.warehouse_file import connect_warehouse
+
+    org = check_org_code(settings.org_code())
+    from orchestration.submission_time import submission_time
+
+    at = submission_time()
+    with closing(connect_warehouse(settings.warehouse_path())) as con:
+        months = months or unsubmitted_months(con)
+        if not months:
+            print("nothing to submit: every built month was submitted")
+        for month in months:
+            result = submit_month(con, month, settings.submissions_dir(), org, at, settings.max_held_share())
+            print(result.message)
+            if not result.written:
+                return False
+    return True
+
+
+def _check_submission(args: argparse.Namespace) -> int:
+    from bureau.reader import read_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise WarehouseError(f"no file {path}")
+    parsed = read_file(path)
+    for problem in parsed.problems:
+        print(f"{path.name}: {problem}")
+    if parsed.problems:
+        return 1
+    print(f"{path.name}: {len(parsed.records):,} records, nothing wrong")
     return 0
 
 
@@ -273,6 +324,18 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first batch month")
     backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last batch month")
     backfill.set_defaults(handler=_backfill)
+
+    submit = sub.add_parser("submit", help="write the bureau's 210 file of a month (or of every month not sent)")
+    which = submit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", metavar="YYYY-MM", help="the month to submit")
+    which.add_argument("--all", action="store_true", help="every built month not submitted yet, in order")
+    submit.set_defaults(handler=_submit)
+
+    submission = sub.add_parser("submission", help="bureau files: check one before uploading it")
+    submission_sub = submission.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = submission_sub.add_parser("check", help="read a bureau file and print what is wrong, by line")
+    check.add_argument("file", help="a .txt file written by `submit`")
+    check.set_defaults(handler=_check_submission)
 
     status = sub.add_parser("status", help="batches loaded and row counts per layer")
     status.set_defaults(handler=_status)

@@ -3,6 +3,7 @@
 from dagster import Definitions
 
 from orchestration import settings
+from orchestration.assets.bureau import bureau_submission_210
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
@@ -14,7 +15,7 @@ from orchestration.resources import warehouse_from_env
 settings.export_for_subprocesses()
 
 defs = Definitions(
-    assets=[raw_landing_batch, warehouse_models, published_analytics],
+    assets=[raw_landing_batch, warehouse_models, published_analytics, bureau_submission_210],
     jobs=[monthly_batch_job, load_batch_job, build_models_job],
     schedules=[monthly_batch_schedule],
     sensors=[batch_manifest_sensor],

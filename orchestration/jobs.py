@@ -2,6 +2,7 @@
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
+from orchestration.assets.bureau import bureau_submission_210
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
@@ -11,11 +12,12 @@ from orchestration.partitions import batch_months
 # instance runs one run at a time (orchestration/dagster.yaml).
 monthly_batch_job = define_asset_job(
     "monthly_batch",
-    selection=AssetSelection.assets(raw_landing_batch, warehouse_models, published_analytics),
+    selection=AssetSelection.assets(raw_landing_batch, warehouse_models, published_analytics, bureau_submission_210),
     partitions_def=batch_months,
     executor_def=in_process_executor,
     description="A month's batch end to end: verify and load it, rebuild the reporting months it touched "
-    "with dbt (tests included), publish the analytics copy. A backfill of a range is one run.",
+    "with dbt (tests included), publish the analytics copy, write the bureau's 210 file. A backfill of a "
+    "range is one run.",
 )
 
 load_batch_job = define_asset_job(

@@ -14,6 +14,10 @@ LANDING_ENV = "CRW_LANDING"  # the landing zone the source systems write batches
 FIRST_MONTH_ENV = "CRW_FIRST_MONTH"  # the first batch month Dagster partitions by
 PUBLISHED_ENV = "CRW_PUBLISHED"  # the read-only analytics copy the dashboard and ad-hoc SQL open
 MEMORY_LIMIT_ENV = "CRW_DUCKDB_MEMORY_LIMIT"
+SUBMISSIONS_ENV = "CRW_SUBMISSIONS"  # the folder the bureau files are written into
+ORG_CODE_ENV = "CRW_ORG_CODE"  # the 14-character data-provider code the bureau gave the lender
+MAX_HELD_SHARE_ENV = "CRW_MAX_HELD_SHARE"  # above this share of a month held (S1-S6), nothing is sent
+SUBMISSION_TIME_ENV = "CRW_SUBMISSION_TIME"  # a fixed generation time (ISO, with offset): same run, same bytes
 REBUILD_FROM_ENV = "CRW_REBUILD_FROM_MONTH"  # a monthly dbt build's window start (macros/rebuild_window.sql)
 DEFAULT_FIRST_MONTH = "2024-01"
 
@@ -30,6 +34,19 @@ def published_path() -> Path:
     return Path(
         os.environ.get(PUBLISHED_ENV, PROJECT_ROOT / "data" / "published" / "analytics_snapshot.duckdb")
     ).resolve()
+
+
+def submissions_dir() -> Path:
+    """The bureau files, beside the warehouse file by default: a ledger and its files go together."""
+    return Path(os.environ.get(SUBMISSIONS_ENV, warehouse_path().parent / "submissions")).resolve()
+
+
+def org_code() -> str:
+    return os.environ.get(ORG_CODE_ENV, "TEST0000000001")
+
+
+def max_held_share() -> float:
+    return float(os.environ.get(MAX_HELD_SHARE_ENV, "0.01"))
 
 
 def validation_reports_dir(warehouse: Path) -> Path:

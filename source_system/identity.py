@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ingestion import gb11643
+
 # GB/T 2260 province-level codes with rough population weights.
 PROVINCES = {
     "11": 2.2,
@@ -46,8 +48,8 @@ GIVEN_CHARS = list(
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉浩宇轩子涵欣怡梓晨博文佳琪"
 )
 
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+ID_WEIGHTS = np.array(gb11643.WEIGHTS)
+CHECK_CHARS = np.frombuffer(gb11643.CHECK_CHARS.encode(), dtype=np.uint8)
 
 
 def gb11643_check_char(first17: str) -> str:

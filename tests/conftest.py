@@ -30,6 +30,7 @@ prepare_manifest()
 
 from dagster import DagsterInstance, materialize  # noqa: E402
 
+from orchestration.assets.bureau import bureau_submission_210  # noqa: E402
 from orchestration.assets.dbt import warehouse_models  # noqa: E402
 from orchestration.assets.published import published_analytics  # noqa: E402
 from orchestration.assets.raw import raw_landing_batch  # noqa: E402
@@ -74,13 +75,16 @@ def load_month(instance: DagsterInstance, warehouse: Path, landing: Path, month:
     )
 
 
-def monthly_run(instance, warehouse: Path, landing: Path, month: str, tags: dict | None = None, succeeds=True):
-    """A real run of the monthly job's assets for one batch month: load, incremental dbt build, publish."""
+def monthly_run(
+    instance, warehouse: Path, landing: Path, month: str, tags: dict | None = None, succeeds=True, submit=False
+):
+    """A real run of the monthly job's assets for one batch month: load, incremental dbt build, publish,
+    and with `submit` the bureau file (into `submissions/` beside the warehouse)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
         mp.setenv(settings.PUBLISHED_ENV, str(warehouse.parent / "published" / "analytics_snapshot.duckdb"))
         result = materialize(
-            [raw_landing_batch, warehouse_models, published_analytics],
+            [raw_landing_batch, warehouse_models, published_analytics, *([bureau_submission_210] if submit else [])],
             partition_key=month,
             resources={
                 "dbt": dbt_resource(),
@@ -187,3 +191,14 @@ def differing_rows(a: Path, b: Path) -> dict[str, int]:
         return differing
     finally:
         con.close()
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """The project command, as a person runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

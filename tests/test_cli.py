@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import query
+from conftest import cli, query
 
 from ingestion.contract import MANIFEST_NAME
 from orchestration.settings import LANDING_ENV, PUBLISHED_ENV, WAREHOUSE_ENV
-
-
-def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
 
 
 def test_help_lists_the_subcommands():
@@ -78,6 +67,7 @@ def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_one
     assert "2024-04: not ready (_manifest.json missing)" in out
     assert "2099-01: batch 2099-01 refused: the month has not ended yet" in out  # only that batch
     assert "batches loaded: 2 of 4 attempted (2024-01 .. 2024-02)" in out
+    assert "2024-02: " in out and " records written to TEST0000000001" in out  # run ends with the bureau files
     assert "staging.stg_landing__customers" in out
     assert "Traceback" not in result.stdout + result.stderr
     assert "Stack Trace" not in result.stdout + result.stderr  # user mistakes print their line only

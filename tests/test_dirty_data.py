@@ -5,14 +5,17 @@ reaches staging."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import dbt_build, failure_message, load_all, load_month, query
+from dagster import AssetCheckSeverity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bureau.submit import submit_month, unsubmitted_months
 from ingestion.contract import LANDING_FILES
 from ingestion.raw_load import MAX_BAD_SHARE_ENV, load_batch
 from source_system import GeneratorConfig, generate_landing
@@ -52,10 +55,11 @@ def test_the_gate_catches_exactly_the_injected_defects(instance, tmp_path, monke
     assert totals[0][0] == totals[0][1] + totals[0][2]
 
 
-def test_held_back_rows_never_reach_staging_and_block_the_months_they_leave_incomplete(instance, tmp_path, monkeypatch):
+def test_held_back_rows_never_reach_staging_and_hold_the_records_they_leave_wrong(instance, tmp_path, monkeypatch):
     """Bad bills and repayments are held back and never reach staging. A month missing a real
-    repayment would report a delinquency the customer does not have, so the mart's outgoing check
-    (balance covers overdue) fails and blocks the reporting run until the source resends the rows."""
+    repayment would report a delinquency the customer does not have: the mart's outgoing check
+    (balance covers overdue) warns, and the submission holds exactly those records (S5) with their
+    accounts' later ones, until the source resends the rows; the others go out."""
     monkeypatch.setenv(MAX_BAD_SHARE_ENV, "0.5")
     landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
     kinds = tuple(k for k in INDEPENDENT if DEFECTS[k].file in ("bills", "repayments"))
@@ -64,8 +68,22 @@ def test_held_back_rows_never_reach_staging_and_block_the_months_they_leave_inco
     )
     load_all(instance, warehouse, landing)
     result = dbt_build(instance, warehouse)
-    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
-    assert not result.success and "credit_report_balance_covers_overdue" in failed
+    failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
+    assert "credit_report_balance_covers_overdue" in failed
+    assert failed["credit_report_balance_covers_overdue"].severity == AssetCheckSeverity.WARN
+    wrong = query(
+        warehouse, "select distinct account_id from marts.credit_report_monthly where balance < overdue_amount"
+    )
+    assert wrong
+    con = duckdb.connect(str(warehouse))
+    try:
+        for month in unsubmitted_months(con):
+            submit_month(con, month, tmp_path / "submissions", "TEST0000000001", datetime.now(UTC), 1.0)
+    finally:
+        con.close()
+    held = query(warehouse, "select distinct account_id from audit.submission_holds where rule = 'S5'")
+    assert set(held) == set(wrong)
+    assert query(warehouse, "select count(*) from audit.bureau_records")[0][0] > 0  # the others went out
     staging_checks = [e for e in result.get_asset_check_evaluations() if e.asset_key.path[0] == "staging"]
     assert staging_checks and all(e.passed for e in staging_checks)
     leaked = query(

@@ -120,7 +120,7 @@ def test_the_build_job_publishes_only_after_the_dbt_build_passed(instance, small
     warehouse, _ = small_warehouse
     broken = Path(shutil.copy(warehouse, tmp_path / "broken.duckdb"))
     con = duckdb.connect(str(broken))
-    con.execute("update raw.account_snapshots set outstanding_balance = 0")  # overdue > balance: blocking
+    con.execute("update raw.account_snapshots set credit_limit = null")  # every record without its limit: blocking
     con.close()
     target = tmp_path / "analytics_snapshot.duckdb"
     monkeypatch.setenv(settings.PUBLISHED_ENV, str(target))
@@ -136,6 +136,6 @@ def test_the_build_job_publishes_only_after_the_dbt_build_passed(instance, small
     )
     assert not result.success
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
-    assert "credit_report_balance_covers_overdue" in failed
+    assert "not_null_credit_report_monthly_credit_limit" in failed
     assert not result.asset_materializations_for_node("published__analytics")
     assert not target.exists()

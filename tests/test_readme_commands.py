@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from bureau.reader import read_file
 from orchestration.settings import PROJECT_ROOT
 
 
@@ -65,9 +66,16 @@ def test_the_readme_main_command_runs_end_to_end_in_a_scratch_directory(tmp_path
     reported = duckdb.connect(str(project / "data" / "warehouse.duckdb"), read_only=True)
     try:
         records = reported.execute("select count(*) from marts.credit_report_monthly").fetchone()[0]
+        sent, held = reported.execute(
+            "select (select count(*) from audit.bureau_records), (select count(*) from audit.submission_holds)"
+        ).fetchone()
     finally:
         reported.close()
     assert records > 0 and f"marts.credit_report_monthly: {records:,}" in out
+    # it ends with every month's bureau file written, each as the reader expects it
+    files = sorted((project / "data" / "submissions").glob("*.txt"))
+    assert len(files) == 24 and all(read_file(f).problems == [] for f in files)
+    assert sent + held == records and held < records / 100
     assert (project / "data" / "landing" / "2025-12" / "_manifest.json").is_file()
     # the dashboard's copy is published, up to the last batch, and `make dashboard` would find it
     published = project / "data" / "published" / "analytics_snapshot.duckdb"

@@ -1,0 +1,88 @@
+"""The bureau's 210 file of each month, written after the month's build passed and was published."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from bureau.reader import read_file
+from bureau.submit import SubmissionError, check_org_code, submit_month, unsubmitted_months
+from orchestration import settings
+from orchestration.assets.published import published_analytics
+from orchestration.partitions import batch_months
+from orchestration.resources import Warehouse
+from orchestration.submission_time import submission_time
+
+READS_BACK = "file_reads_back_clean"
+HELD_SHARE = "held_share_within_limit"
+
+
+@asset(
+    key=AssetKey(["bureau", "submission_210"]),
+    deps=[AssetKey(["marts", "credit_report_monthly"]), published_analytics.key],
+    partitions_def=batch_months,
+    backfill_policy=BackfillPolicy.single_run(),  # months are submitted in order, in one run
+    group_name="bureau",
+    kinds={"duckdb"},
+    check_specs=[
+        AssetCheckSpec(
+            READS_BACK,
+            asset=AssetKey(["bureau", "submission_210"]),
+            description="Every file written reads back with nothing wrong (bureau/reader.py).",
+        ),
+        AssetCheckSpec(
+            HELD_SHARE,
+            asset=AssetKey(["bureau", "submission_210"]),
+            description="No month held back whole (more than CRW_MAX_HELD_SHARE of it failing S1-S6).",
+        ),
+    ],
+    description="The month's records the bureau does not hold yet, checked (S1-S6), as one 210 file with its "
+    ".json sidecar in CRW_SUBMISSIONS, recorded in audit.bureau_files and audit.bureau_records.",
+)
+def bureau_submission_210(context: AssetExecutionContext, warehouse: Warehouse):
+    org = check_org_code(settings.org_code())
+    last = max(context.partition_keys)
+    results = []
+    try:
+        with warehouse.connect() as con:
+            for month in [m for m in unsubmitted_months(con) if m <= last] or [last]:
+                results.append(
+                    submit_month(
+                        con, month, settings.submissions_dir(), org, submission_time(), settings.max_held_share()
+                    )
+                )
+                context.log.info(results[-1].message)
+                if not results[-1].written:
+                    break
+    except SubmissionError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    files = [r for r in results if r.file]
+    problems = [f"{r.file.name}: {p}" for r in files for p in read_file(r.file).problems]
+    held_back = [r.message for r in results if not r.written]
+    yield MaterializeResult(
+        metadata={
+            "months": ", ".join(r.month for r in results),
+            "files": MetadataValue.json({r.file.name: r.sha256 for r in files}),
+            "records": sum(r.records for r in results),
+            "records_per_rpt_date_code": MetadataValue.json(
+                {code: sum(r.records_per_code.get(code, 0) for r in files) for code in ("10", "30", "31", "32")}
+            ),
+            "held_per_rule": MetadataValue.json(results[-1].held_per_rule if results else {}),
+            "messages": "\n".join(r.message for r in results),
+        }
+    )
+    yield AssetCheckResult(
+        check_name=READS_BACK, passed=not problems, metadata={"problems": "\n".join(problems[:20]) or "none"}
+    )
+    yield AssetCheckResult(
+        check_name=HELD_SHARE, passed=not held_back, metadata={"held_back": "\n".join(held_back) or "none"}
+    )
+    if held_back:
+        raise Failure(description=held_back[0], allow_retries=False)
