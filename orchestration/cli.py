@@ -109,6 +109,8 @@ def _outside_partitions(months: list[str]) -> dict[str, str]:
 
 def _refuse(outside: dict[str, str]) -> None:
     """Audit and print the batches no partition can load; the others go on."""
+    if not outside:
+        return
     from contextlib import closing
 
     from ingestion.raw_load import refuse_batch
