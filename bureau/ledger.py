@@ -23,10 +23,12 @@ DDL = (
         account_id varchar not null,
         report_month date not null,
         rpt_date date not null,
-        record_sha256 varchar not null,
-        segment_b_sha256 varchar not null,
-        segment_c_sha256 varchar,            -- only in a first report
-        segment_h_sha256 varchar not null,
+        -- md5 of each segment, and of the three (the record's): what a correction compares; the
+        -- file's seal is its sha256
+        record_md5 varchar not null,
+        segment_b_md5 varchar not null,
+        segment_c_md5 varchar,               -- only in a first report
+        segment_h_md5 varchar not null,
         consent_agreement_id varchar not null,  -- R6: the authorization behind the record
         repayment_history_24m varchar not null,  -- kept beside the record, not sent
         primary key (file_name, line)

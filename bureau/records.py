@@ -60,40 +60,45 @@ def element_values(org: str) -> dict[str, str]:
     }
 
 
+# the elements whose values come from received text; the others are codes, dates and numbers
+TEXT_ELEMENTS = ("AcctCode", "Name", "IDNum")
+
+
 def _element(name: str) -> str:
-    """`<Name>value</Name>`, or nothing when the value is NULL."""
+    """`<Name>value</Name>`, NULL when the value is (concat leaves it out)."""
     column = f'"{name}"'
-    return f"coalesce('<{name}>' || {_text(column)} || '</{name}>', '')"
+    value = _text(column) if name in TEXT_ELEMENTS else f"cast({column} as varchar)"
+    return f"'<{name}>' || {value} || '</{name}>'"
 
 
 def _segment(name: str, elements: tuple[str, ...]) -> str:
-    return f"'<{name}>' || " + " || ".join(_element(e) for e in elements) + f" || '</{name}>'"
+    # one concat of many parts: a chain of || builds every prefix again (25% slower at 1M)
+    return f"concat('<{name}>', " + ", ".join(_element(e) for e in elements) + f", '</{name}>')"
 
 
 def mapped_sql(org: str, where: str) -> str:
-    """Per mart record matching `where`: the element values, each segment as XML and the line."""
+    """Per mart record matching `where`: its element values (the checks read these)."""
     values = element_values(org)
-    (bs, bs_elements), (inf, inf_elements), (monthly, monthly_elements) = SEGMENTS_210
     return f"""
-    with mapped as (
-        select
-            mart.account_id, mart.report_month, mart.consent_agreement_id, mart.repayment_history_24m,
-            {", ".join(f'{sql} as "{name}"' for name, sql in values.items())}
-        from marts.credit_report_monthly as mart
-        left join staging.stg_landing__accounts as account using (account_id)
-        where {where}
-    )
     select
-        *,
-        {_segment(bs, bs_elements)} as segment_b,
-        case when _first_report then {_segment(inf, inf_elements)} end as segment_c,
-        {_segment(monthly, monthly_elements)} as segment_h
-    from mapped
+        mart.account_id, mart.report_month, mart.consent_agreement_id, mart.repayment_history_24m,
+        {", ".join(f'{sql} as "{name}"' for name, sql in values.items())}
+    from marts.credit_report_monthly as mart
+    left join staging.stg_landing__accounts as account using (account_id)
+    where {where}
     """
 
 
+def segments_sql() -> str:
+    """Over mapped records: each segment as XML (line_sql joins them)."""
+    (bs, bs_elements), (inf, inf_elements), (monthly, monthly_elements) = SEGMENTS_210
+    return f"""{_segment(bs, bs_elements)} as segment_b,
+        case when _first_report then {_segment(inf, inf_elements)} end as segment_c,
+        {_segment(monthly, monthly_elements)} as segment_h"""
+
+
 def line_sql() -> str:
-    return "'<Document><InAcctInf>' || segment_b || coalesce(segment_c, '') || segment_h || '</InAcctInf></Document>'"
+    return "concat('<Document><InAcctInf>', segment_b, segment_c, segment_h, '</InAcctInf></Document>')"
 
 
 # S1–S6 on the values as written: (rule, SQL true when the record fails, detail). S6 needs to know

@@ -238,20 +238,19 @@ def _submit_months(months: list[str] | None) -> bool:
     whole (the months after it wait: months are submitted in order)."""
     from contextlib import closing
 
-    from bureau.submit import check_org_code, submit_month, unsubmitted_months
+    from bureau.submit import check_org_code, submit_months, unsubmitted_months
+    from orchestration.submission_time import submission_time
     from orchestration.warehouse_file import connect_warehouse
 
     org = check_org_code(settings.org_code())
-    from orchestration.submission_time import submission_time
-
     at = submission_time()
     with closing(connect_warehouse(settings.warehouse_path())) as con:
         months = months or unsubmitted_months(con)
         if not months:
             print("nothing to submit: every built month was submitted")
-        for month in months:
-            result = submit_month(con, month, settings.submissions_dir(), org, at, settings.max_held_share())
-            print(result.message)
+            return True
+        for result in submit_months(con, months, settings.submissions_dir(), org, at, settings.max_held_share()):
+            print(result.message, flush=True)
             if not result.written:
                 return False
     return True

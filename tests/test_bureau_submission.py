@@ -4,7 +4,11 @@ the files gives exactly the mart's records."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +18,7 @@ import pytest
 from conftest import failure_message, query
 
 from bureau.reader import read_file
-from bureau.submit import SubmissionError, submit_month, unsubmitted_months
+from bureau.submit import SubmissionError, submit_month, submit_months, unsubmitted_months
 
 ORG = "TEST0000000001"
 AT = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -317,13 +321,17 @@ def test_every_generated_month_is_submitted_and_replaying_the_files_gives_the_ma
     warehouse, build = small_warehouse
     assert build.success, failure_message(build)
     outcomes = {}
-    for run in ("first", "again"):  # the same run in a fresh folder, same generation time
+    # the same run in a fresh folder, same generation time: month by month, then all in one call
+    for run in ("first", "again"):
         copy = tmp_path / run / "w.duckdb"
         copy.parent.mkdir()
         shutil.copy(warehouse, copy)
         con = duckdb.connect(str(copy))
-        months = unsubmitted_months(con)
-        results = [submit_month(con, m, tmp_path / run / "out", ORG, AT, 0.01) for m in months]
+        months, out = unsubmitted_months(con), tmp_path / run / "out"
+        if run == "first":
+            results = [submit_month(con, m, out, ORG, AT, 0.01) for m in months]
+        else:
+            results = list(submit_months(con, months, out, ORG, AT, 0.01))
         con.close()
         outcomes[run] = (copy, months, results)
     copy, months, results = outcomes["first"]
@@ -333,6 +341,8 @@ def test_every_generated_month_is_submitted_and_replaying_the_files_gives_the_ma
     assert [f.read_bytes() for f in files] == [
         f.read_bytes() for f in sorted((tmp_path / "again" / "out").glob("*.txt"))
     ]
+    ledger = "select * from audit.bureau_records order by file_name, line"
+    assert query(copy, ledger) == query(outcomes["again"][0], ledger)
     # the invariant: the bureau's view holds exactly the mart's records, mapped
     view = bureau_view(files)
     mart = query(
@@ -389,43 +399,75 @@ def test_submit_and_check_from_the_command_line(tmp_path):
 # ---- a run killed at any point, then run again, ends as an uninterrupted one -----------------------
 
 
-class Killed(BaseException):
-    """Stands for SIGKILL: not an Exception, so nothing on the way catches it."""
+# Run in a child process: `submit --all` with SIGKILL sent to itself at the named point (a real
+# kill -9: DuckDB's file and the folder are left as a crash leaves them).
+KILLED_AT = """
+import os, signal, sys
+import bureau.submit as submission
+from orchestration.cli import main
+
+point, calls = sys.argv[1], []
+
+def kill_at(name, function, call):
+    def wrapped(*args, **kwargs):
+        calls.append(name)
+        if calls.count(name) == call:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return function(*args, **kwargs)
+    setattr(submission if name != "replace" else submission.os, name, wrapped)
+
+if point == "after the file is written":
+    kill_at("file_sha256", submission.file_sha256, 1)
+elif point == "inside the ledger's transaction":
+    kill_at("_mark_submitted", submission._mark_submitted, 1)
+elif point == "after the commit, before the renames":
+    kill_at("replace", submission.os.replace, 1)
+elif point == "between the month's files":
+    kill_at("_write", submission._write, 2)
+sys.exit(main(["submit", "--all"]))
+"""
 
 
-def kill(*args):
-    raise Killed
+@pytest.mark.parametrize(
+    "point",
+    [
+        "after the file is written",
+        "inside the ledger's transaction",
+        "after the commit, before the renames",
+        "between the month's files",
+    ],
+)
+def test_a_submission_killed_then_run_again_equals_an_uninterrupted_one(tmp_path, point):
+    from conftest import cli
 
+    from orchestration.settings import SUBMISSION_TIME_ENV, SUBMISSIONS_ENV, WAREHOUSE_ENV
 
-@pytest.mark.parametrize("point", ["before the ledger commit", "after the commit, before the renames"])
-def test_a_submission_killed_then_run_again_equals_an_uninterrupted_one(tmp_path, monkeypatch, point):
-    import bureau.submit as submission
+    records = [record("A1", "2025-07"), record("A2", "2025-07"), record("A1", "2025-08"), record("A1", "2025-09")]
 
-    records = [record("A1", "2025-07"), record("A2", "2025-07"), record("A1", "2025-08")]
-    uninterrupted = warehouse_with(tmp_path / "u.duckdb", records)
-    for month in ("2025-07", "2025-08"):
-        submit(uninterrupted, month, tmp_path / "u")
+    def env(run: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            WAREHOUSE_ENV: str(tmp_path / f"{run}.duckdb"),
+            SUBMISSIONS_ENV: str(tmp_path / run),
+            SUBMISSION_TIME_ENV: "2026-12-02T10:00:00+08:00",
+        }
 
-    killed = warehouse_with(tmp_path / "k.duckdb", records)
-    submit(killed, "2025-07", tmp_path / "k")
-    if point == "before the ledger commit":
-        monkeypatch.setattr(submission, "_mark_submitted", kill)  # inside the ledger's transaction
-    else:
-        monkeypatch.setattr(submission.os, "replace", kill)
-    with pytest.raises(Killed):
-        submit(killed, "2025-08", tmp_path / "k")
-    assert list((tmp_path / "k").glob("*.partial"))  # what the kill left
-    monkeypatch.undo()
-    submit(killed, "2025-08", tmp_path / "k")
+    for run in ("uninterrupted", "killed"):
+        warehouse_with(tmp_path / f"{run}.duckdb", records)
+    assert cli("submit", "--all", env=env("uninterrupted")).returncode == 0
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, point], env=env("killed"), capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = cli("submit", "--all", env=env("killed"))
+    assert again.returncode == 0, again.stderr
 
     def files(folder: Path) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
-    assert files(tmp_path / "k") == files(tmp_path / "u")
-    ledger = "select * exclude (generated_at) from audit.bureau_files order by 1"
-    assert query(killed, ledger) == query(uninterrupted, ledger)
-    lines = "select * from audit.bureau_records order by file_name, line"
-    assert query(killed, lines) == query(uninterrupted, lines)
+    assert len(files(tmp_path / "uninterrupted")) == 6  # three months, a file and its sidecar each
+    assert files(tmp_path / "killed") == files(tmp_path / "uninterrupted")
+    for table in ("bureau_files", "bureau_records", "submitted_months"):  # times too: the run's, fixed
+        ledger = f"select * from audit.{table} order by all"
+        assert query(tmp_path / "killed.duckdb", ledger) == query(tmp_path / "uninterrupted.duckdb", ledger)
 
 
 # ---- in the monthly job ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dagster import (
 )
 
 from bureau.reader import read_file
-from bureau.submit import SubmissionError, check_org_code, submit_month, unsubmitted_months
+from bureau.submit import SubmissionError, check_org_code, submit_months, unsubmitted_months
 from orchestration import settings
 from orchestration.assets.published import published_analytics
 from orchestration.partitions import batch_months
@@ -52,15 +52,11 @@ def bureau_submission_210(context: AssetExecutionContext, warehouse: Warehouse):
     results = []
     try:
         with warehouse.connect() as con:
-            for month in [m for m in unsubmitted_months(con) if m <= last] or [last]:
-                results.append(
-                    submit_month(
-                        con, month, settings.submissions_dir(), org, submission_time(), settings.max_held_share()
-                    )
-                )
-                context.log.info(results[-1].message)
-                if not results[-1].written:
-                    break
+            months = [m for m in unsubmitted_months(con) if m <= last] or [last]
+            at = submission_time()
+            for result in submit_months(con, months, settings.submissions_dir(), org, at, settings.max_held_share()):
+                results.append(result)
+                context.log.info(result.message)
     except SubmissionError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
     files = [r for r in results if r.file]
