@@ -128,6 +128,7 @@ def main() -> None:
         **mart_env,
         "CRW_SUBMISSIONS": str(work / "submissions"),
         "CRW_SUBMISSION_TIME": "2026-01-01T09:00:00+08:00",
+        "CRW_PUBLISHED": str(work / "published.duckdb"),  # none yet: the submission publishes no copy
     }
     submit_s, submit_mb, _ = timed([py, "-m", "orchestration.cli", "submit", "--all"], submit_env)
     sent = duckdb_count(work / "raw_only.duckdb", "audit.bureau_records")

@@ -1,4 +1,7 @@
-"""The ledger of what was sent: every file and every record line, beside the files themselves."""
+"""The ledger of what was sent: every file and every record line, beside the files themselves.
+
+Created with the warehouse's other schemas (ingestion/raw_load.py), so the analytics views over it
+build before anything was sent."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ DDL = (
         account_id varchar not null,
         report_month date not null,
         rpt_date date not null,
+        rpt_date_code varchar not null,      -- R19: 10 opened, 31 first report of an open account, 30, 32 closed
         -- md5 of each segment, and of the three (the record's): what a correction compares; the
         -- file's seal is its sha256
         record_md5 varchar not null,
@@ -30,8 +34,9 @@ DDL = (
         segment_c_md5 varchar,               -- only in a first report
         segment_h_md5 varchar not null,
         consent_agreement_id varchar not null,  -- R6: the authorization behind the record
-        repayment_history_24m varchar not null,  -- kept beside the record, not sent
-        primary key (file_name, line)
+        repayment_history_24m varchar not null  -- kept beside the record, not sent
+        -- no key on (file_name, line): bureau_files' key and the one transaction that records a
+        -- file already make its lines unique; the index cost ~3 s of the step's ~70 at 1M
     )""",
     """create table if not exists audit.submission_holds (
         report_month date not null,
@@ -39,6 +44,10 @@ DDL = (
         rule varchar not null,               -- S1..S6
         detail varchar not null,
         held_at timestamptz not null
+    )""",
+    """create table if not exists audit.submitted_months (
+        month date primary key,              -- a month whose submission run ended (file or nothing to send)
+        submitted_at timestamptz not null
     )""",
 )
 

@@ -140,3 +140,12 @@ RULES = (
         """'first record of the account has RptDateCode ' || "RptDateCode\"""",
     ),
 )
+
+RULE_TITLES = {  # for people: the dashboard's Submissions page
+    "S1": "S1 identity number or name invalid",
+    "S2": "S2 repayment status not reportable",
+    "S3": "S3 status and overdue disagree",
+    "S4": "S4 closing fields disagree",
+    "S5": "S5 overdue above balance",
+    "S6": "S6 first record not a first report",
+}

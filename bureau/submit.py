@@ -27,8 +27,6 @@ from ingestion.manifest import file_sha256
 from ingestion.months import is_batch_month
 
 PARTIAL = ".partial"
-SUBMITTED_MONTHS_DDL = """create table if not exists audit.submitted_months (
-    month date primary key, submitted_at timestamptz not null)"""
 
 
 class SubmissionError(WarehouseError):
@@ -84,7 +82,6 @@ def submit_months(
     months = sorted(set(months))
     _check_folder(out_dir)
     ensure_ledger(con)
-    con.execute(SUBMITTED_MONTHS_DDL)
     recover(con, out_dir)
     _check_months_are_ready(con, months)
     first, last = f"{months[0]}-01", f"{months[-1]}-01"
@@ -186,7 +183,6 @@ def _awaiting_correction(con: duckdb.DuckDBPyConnection, last: str) -> dict[str,
 def unsubmitted_months(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The built months not submitted yet, oldest first."""
     ensure_ledger(con)
-    con.execute(SUBMITTED_MONTHS_DDL)
     return [
         r[0]
         for r in con.execute(
@@ -341,7 +337,7 @@ def _write(con, month, out_dir: Path, org: str, at: datetime, records: int, held
         con.execute(
             """insert into audit.bureau_records
                select ?, line_no, '210', account_id, report_month,
-                      last_day(report_month), record_md5, segment_b_md5, segment_c_md5, segment_h_md5,
+                      last_day(report_month), "RptDateCode", record_md5, segment_b_md5, segment_c_md5, segment_h_md5,
                       consent_agreement_id, repayment_history_24m
                from outgoing""",
             [name],

@@ -30,6 +30,7 @@ PAGES = {
     "cohorts": ("cohorts", 2),
     "waves": ("waves", 3),
     "reporting": ("reporting", 3),
+    "submissions": ("submissions", 1),
     "data-quality": ("data-quality", 0),
     "sql": ("sql", 0),
 }

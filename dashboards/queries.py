@@ -147,6 +147,32 @@ def quarantine_summary() -> pd.DataFrame:
     )
 
 
+def submission_months() -> pd.DataFrame:
+    return published.frame(
+        """
+        select report_month as month, submitted, submitted_at, records_in_mart, records_sent, records_not_sent,
+               records_held, files
+        from submission_months order by report_month
+        """
+    )
+
+
+def submission_files() -> pd.DataFrame:
+    return published.frame(
+        """
+        select submission_month as month, file_name, generated_at, report_months, records, records_10_opened,
+               records_31_first_report, records_30_monthly, records_32_closed
+        from submission_files order by submission_month, serial
+        """
+    )
+
+
+def submission_holds() -> pd.DataFrame:
+    return published.frame(
+        "select report_month as month, rule, records_held, accounts_held from submission_holds order by 1, 2"
+    )
+
+
 def queryable_columns() -> pd.DataFrame:
     """What an analyst can query: every published relation and its columns."""
     return published.frame(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from bureau.ledger import ensure_ledger
 from data_quality.gate import CheckOutcome, validate
 from ingestion import cross_file, rebuild
 from ingestion.contract import DUCKDB_TYPES, LANDING_FILES, LandingFile
@@ -108,7 +109,8 @@ def max_bad_share() -> float:
 
 
 def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Schemas of contracts/marts.md, the raw and quarantine tables of every landing file, the audit."""
+    """Schemas of contracts/marts.md, the raw and quarantine tables of every landing file, the audit
+    (the bureau's ledger among it)."""
     for schema in ("raw", "quarantine", "audit"):
         con.execute(f"create schema if not exists {schema}")
     for spec in LANDING_FILES:
@@ -120,6 +122,7 @@ def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists quarantine.{spec.name} ({', '.join(held)})")
     con.execute(AUDIT_DDL)
     con.execute(rebuild.QUEUE_DDL)
+    ensure_ledger(con)
 
 
 def _run_gate(con: duckdb.DuckDBPyConnection, staged: StagedFile, month: str) -> list[CheckOutcome]:

@@ -239,11 +239,13 @@ def _submit_months(months: list[str] | None) -> bool:
     from contextlib import closing
 
     from bureau.submit import check_org_code, submit_months, unsubmitted_months
+    from orchestration.publish import refresh_after_submission
     from orchestration.submission_time import submission_time
     from orchestration.warehouse_file import connect_warehouse
 
     org = check_org_code(settings.org_code())
     at = submission_time()
+    all_written = True
     with closing(connect_warehouse(settings.warehouse_path())) as con:
         months = months or unsubmitted_months(con)
         if not months:
@@ -251,9 +253,9 @@ def _submit_months(months: list[str] | None) -> bool:
             return True
         for result in submit_months(con, months, settings.submissions_dir(), org, at, settings.max_held_share()):
             print(result.message, flush=True)
-            if not result.written:
-                return False
-    return True
+            all_written = all_written and result.written
+    refresh_after_submission(settings.warehouse_path(), settings.published_path(), f"submit-{at:%Y%m%d%H%M%S}")
+    return all_written
 
 
 def _check_submission(args: argparse.Namespace) -> int:

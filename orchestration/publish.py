@@ -76,3 +76,11 @@ def publish_analytics(warehouse: Path, target: Path, run_id: str) -> Publication
 def _remove_with_wal(path: Path) -> None:
     path.unlink(missing_ok=True)
     Path(f"{path}.wal").unlink(missing_ok=True)
+
+
+def refresh_after_submission(warehouse: Path, target: Path, run_id: str) -> Publication | None:
+    """Publish again after a submission run, so the dashboard's Submissions page shows the ledger as
+    it now is. Only a passing build publishes first: without a copy yet, nothing is published."""
+    if not target.is_file():
+        return None
+    return publish_analytics(warehouse, target, run_id)

@@ -159,6 +159,36 @@ def small_published(instance, small_warehouse, tmp_path_factory) -> tuple[Path, 
     return warehouse, target
 
 
+@pytest.fixture(scope="session")
+def small_submitted(instance, small_warehouse, tmp_path_factory) -> tuple[Path, Path]:
+    """A copy of the small warehouse with every month submitted by the real Dagster asset, which
+    publishes the analytics copy again after the files (the ledger's views in it). Read-only."""
+    warehouse, build = small_warehouse
+    assert build.success, failure_message(build)
+    folder = tmp_path_factory.mktemp("submitted")
+    copy, target = folder / "w.duckdb", folder / "published" / "analytics_snapshot.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:  # one record held on purpose: its balance below its overdue amount (S5)
+        con.execute(
+            """update marts.credit_report_monthly set overdue_amount = balance + 100
+               where (account_id, report_month) = (select (account_id, report_month) from marts.credit_report_monthly
+                                                   where month_status = '1' order by all limit 1)"""
+        )
+    assert publish(instance, copy, target).success
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings.PUBLISHED_ENV, str(target))
+        mp.setenv(settings.SUBMISSIONS_ENV, str(folder / "submissions"))
+        result = materialize(
+            [bureau_submission_210],
+            partition_key=SMALL_MONTHS[-1],
+            resources={"warehouse": warehouse_resource(copy)},
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert result.success, failure_message(result)
+    return copy, target
+
+
 def dbt_cli(*args: str, warehouse: Path, target: Path) -> subprocess.CompletedProcess:
     """Plain dbt, run from dbt_project/ as a person would, on the given warehouse file."""
     return subprocess.run(

@@ -499,3 +499,19 @@ def test_the_monthly_job_ends_with_the_month_s_file_and_its_checks(instance, lan
         " (select count(*) from marts.credit_report_monthly)",
     )[0]
     assert sent + held == mart > 0
+    # published again after the files: the copy's ledger views show them
+    copy = warehouse.parent / "published" / "analytics_snapshot.duckdb"
+    assert query(copy, "select file_name from analytics.submission_files order by 1") == [(f.name,) for f in files]
+    per_month = query(
+        warehouse,
+        "select strftime(report_month, '%Y-%m'), true, count(*) from marts.credit_report_monthly group by 1 order by 1",
+    )
+    assert len(per_month) == 2
+    assert (
+        query(
+            copy,
+            "select strftime(report_month, '%Y-%m'), submitted, records_sent + records_held"
+            " from analytics.submission_months order by 1",
+        )
+        == per_month
+    )

@@ -29,8 +29,8 @@ def page():
 
 
 @pytest.fixture(scope="module")
-def dashboard(small_published, page):
-    with browser.serve(small_published[1]) as url:
+def dashboard(small_submitted, page):
+    with browser.serve(small_submitted[1]) as url:
         yield url, page
 
 
@@ -41,6 +41,7 @@ def test_every_page_loads(dashboard):
         "cohorts": "Coverage by cohort",
         "waves": "Invitation waves",
         "reporting": "Reporting months",
+        "submissions": "Submissions",
         "data-quality": "Data quality",
         "sql": "SQL",
     }
@@ -77,9 +78,9 @@ def _run_sql(page, url: str, sql: str) -> str:
     return outcome.first.inner_text()
 
 
-def test_sql_returns_rows_and_refuses_writes_and_file_reads(dashboard, small_published):
+def test_sql_returns_rows_and_refuses_writes_and_file_reads(dashboard, small_submitted):
     url, page = dashboard
-    expected = query(small_published[0], "select count(distinct month) from marts.fct_rollout_coverage")[0][0]
+    expected = query(small_submitted[0], "select count(distinct month) from marts.fct_rollout_coverage")[0][0]
     assert _run_sql(page, url, "select distinct month from rollout_coverage").startswith(f"{expected} rows")
     assert "read-only" in _run_sql(page, url, "create table t as select 1")
     assert "disabled by configuration" in _run_sql(page, url, "select * from read_csv('/etc/passwd')")

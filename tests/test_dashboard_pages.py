@@ -17,13 +17,14 @@ from orchestration import settings
 
 VIEWS = Path(published.__file__).parent / "views"
 APP = VIEWS.parent / "app.py"
-PAGES = ["overview", "cohorts", "waves", "reporting", "data_quality", "sql"]
+PAGES = ["overview", "cohorts", "waves", "reporting", "submissions", "data_quality", "sql"]
 
 
 @pytest.fixture(autouse=True)
 def reads_the_small_published_copy(request, monkeypatch):
-    if "small_published" in request.fixturenames:
-        monkeypatch.setenv(settings.PUBLISHED_ENV, str(request.getfixturevalue("small_published")[1]))
+    for fixture in ("small_published", "small_submitted"):
+        if fixture in request.fixturenames:
+            monkeypatch.setenv(settings.PUBLISHED_ENV, str(request.getfixturevalue(fixture)[1]))
 
 
 def run_page(name: str) -> AppTest:
@@ -136,6 +137,48 @@ def test_reporting_months_follow_the_product_choice(small_published):
     assert metrics(at)[label] == count(huabei) and huabei < both
     classes = at.dataframe[0].value
     assert set(classes.five_level_class) <= {"NORMAL", "SPECIAL_MENTION", "SUBSTANDARD", "DOUBTFUL", "LOSS"}
+
+
+def test_submissions_before_any_file_name_the_months_waiting(small_published):
+    warehouse, _ = small_published
+    at = run_page("submissions")
+    months = query(warehouse, "select count(distinct report_month) from marts.credit_report_monthly")[0][0]
+    assert months > 0
+    assert metrics(at)["Files written"] == "0" and metrics(at)["Months not submitted"] == count(months)
+    assert "No file has been written yet" in at.info[0].value
+    assert at.warning[0].value.startswith("Not submitted yet: 2024-01, ")
+
+
+def test_submissions_show_the_ledger_after_the_monthly_files(small_submitted):
+    """The asset published again after writing: the page counts what the ledger holds."""
+    warehouse, _ = small_submitted
+    at = run_page("submissions")
+    files, records = query(warehouse, "select count(*), sum(records) from audit.bureau_files")[0]
+    held = query(warehouse, "select rule, count(*) from audit.submission_holds group by 1")
+    assert files == 8 and held
+    shown = metrics(at)
+    assert shown["Files written"] == count(files) and shown["Records sent"] == count(records)
+    assert shown["Records held back"] == count(sum(n for _, n in held)) and shown["Months not submitted"] == "0"
+    assert not at.warning
+    table = at.dataframe[0].value
+    per_code = dict(query(warehouse, "select rpt_date_code, count(*) from audit.bureau_records group by 1"))
+    assert int(table["30 regular"].sum()) == per_code["30"] and int(table["31 first report, already open"].sum()) == (
+        per_code.get("31", 0)
+    )
+    assert list(table.file_name) == [
+        r[0] for r in query(warehouse, "select file_name from audit.bureau_files order by 1")
+    ]
+    per_rule = at.dataframe[1].value
+    assert dict(zip(per_rule.check.str[:2], per_rule.records_held, strict=True)) == dict(held)
+    months = at.dataframe[-1].value
+    assert months.submitted.all() and int(months.records_sent.sum()) == records
+    assert int((months.records_sent + months.records_held + months.waiting).sum()) == int(months.records_in_mart.sum())
+    rendered = _rendered(at)  # counts only: no account id, name or identity number
+    for account_id, full_name, id_number in query(
+        warehouse, "select account_id, full_name, id_number from marts.credit_report_monthly using sample 200 rows"
+    ):
+        assert account_id.encode() not in rendered and id_number.encode() not in rendered
+        assert full_name.encode() not in rendered
 
 
 def test_data_quality_shows_the_loads(small_published):

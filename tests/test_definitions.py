@@ -30,11 +30,14 @@ def test_definitions_hold_one_raw_asset_per_landing_file_and_the_dbt_models():
 def test_the_published_copy_follows_every_analytics_model():
     graph = defs.resolve_asset_graph()
     analytics = {key for key in graph.get_all_asset_keys() if key.path[0] == "analytics"}
-    assert len(analytics) == 7
+    assert len(analytics) == 10
     assert graph.get(AssetKey(["published", "analytics"])).parent_keys == analytics
     # held rows are counted from the quarantine tables the loader writes beside raw
     quarantine = graph.get(AssetKey(["analytics", "quarantine_summary"])).parent_keys
     assert quarantine == {AssetKey(["quarantine", spec.name]) for spec in LANDING_FILES}
+    # the Submissions page's views read the ledger the submission writes
+    files = graph.get(AssetKey(["analytics", "submission_files"])).parent_keys
+    assert files == {AssetKey(["audit", "bureau_files"]), AssetKey(["audit", "bureau_records"])}
     build = defs.resolve_job_def("build_models")
     assert AssetKey(["published", "analytics"]) in build.asset_layer.selected_asset_keys
 

@@ -1,4 +1,7 @@
-"""The bureau's 210 file of each month, written after the month's build passed and was published."""
+"""The bureau's 210 file of each month, written after the month's build passed and was published;
+the analytics copy is published again after it, with the ledger's views."""
+
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -17,6 +20,7 @@ from bureau.submit import SubmissionError, check_org_code, submit_months, unsubm
 from orchestration import settings
 from orchestration.assets.published import published_analytics
 from orchestration.partitions import batch_months
+from orchestration.publish import refresh_after_submission
 from orchestration.resources import Warehouse
 from orchestration.submission_time import submission_time
 
@@ -59,6 +63,7 @@ def bureau_submission_210(context: AssetExecutionContext, warehouse: Warehouse):
                 context.log.info(result.message)
     except SubmissionError as exc:
         raise Failure(description=str(exc), allow_retries=False) from None
+    refresh_after_submission(Path(warehouse.database_path), settings.published_path(), context.run.run_id)
     files = [r for r in results if r.file]
     problems = [f"{r.file.name}: {p}" for r in files for p in read_file(r.file).problems]
     held_back = [r.message for r in results if not r.written]

@@ -1,0 +1,92 @@
+"""Submissions: the files sent to the bureau, their records per occasion code, what is held back
+and which months are not submitted yet. Counts from the ledger's analytics views only (R15)."""
+
+import pandas as pd
+import streamlit as st
+
+from bureau.records import RULE_TITLES
+from dashboards import charts, queries
+from dashboards.formatting import count
+from dashboards.layout import page_footer, page_header
+
+OCCASIONS = {  # column -> label (R19)
+    "records_10_opened": "10 opened",
+    "records_31_first_report": "31 first report, already open",
+    "records_30_monthly": "30 regular",
+    "records_32_closed": "32 closed",
+}
+
+page_header(
+    "Submissions",
+    "The 210 files written for the bureau (audit.bureau_files), their records per reporting-occasion code, "
+    "the records the checks before sending (S1-S6) hold back, and the built months not submitted yet.",
+)
+months = queries.submission_months()
+if months.empty:
+    st.info("No reporting month is built yet.")
+    st.stop()
+files = queries.submission_files()
+holds = queries.submission_holds()
+waiting = months[~months.submitted]
+
+cols = st.columns(4)
+cols[0].metric("Files written", count(len(files)))
+cols[1].metric("Records sent", count(files.records.sum()))
+cols[2].metric("Records held back", count(holds.records_held.sum()), help="By the checks S1-S6, as of the last run")
+cols[3].metric(
+    "Months not submitted",
+    count(len(waiting)),
+    help="Built months whose submission has not run: "
+    + (", ".join(waiting.month.dt.strftime("%Y-%m")) if len(waiting) else "none"),
+)
+
+if len(waiting):
+    st.warning("Not submitted yet: " + ", ".join(waiting.month.dt.strftime("%Y-%m")) + " (`submit --all`).")
+
+if files.empty:
+    st.info("No file has been written yet: `credit-reporting-warehouse submit --all`.")
+else:
+    st.subheader("Records per file month, by reporting-occasion code")
+    per_code = files.melt(id_vars=["month"], value_vars=list(OCCASIONS), var_name="code", value_name="sent")
+    per_code["occasion"] = per_code.code.map(OCCASIONS)
+    st.altair_chart(
+        charts.stacked_bars(per_code, "month", "sent", "occasion", "Records", color_sort=list(OCCASIONS.values())),
+        width="stretch",
+    )
+    st.subheader("Files")
+    shown = files.assign(month=files.month.dt.strftime("%Y-%m")).rename(columns=OCCASIONS)
+    st.dataframe(
+        shown[["month", "file_name", "generated_at", "report_months", "records", *OCCASIONS.values()]],
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Records held back per rule")
+if holds.empty:
+    st.success("No record is held back.")
+else:
+    holds["check"] = holds.rule.map(RULE_TITLES).fillna(holds.rule)
+    per_rule = holds.groupby("check", as_index=False)[["records_held", "accounts_held"]].sum()
+    st.dataframe(per_rule, hide_index=True, width="stretch")
+    with st.expander("Per reporting month"):
+        st.dataframe(
+            holds.assign(month=holds.month.dt.strftime("%Y-%m"))[["month", "check", "records_held", "accounts_held"]],
+            hide_index=True,
+            width="stretch",
+        )
+
+st.subheader("Reporting months")
+st.dataframe(
+    months.assign(
+        month=months.month.dt.strftime("%Y-%m"),
+        submitted_at=pd.to_datetime(months.submitted_at),
+        waiting=months.records_not_sent - months.records_held,
+    )[["month", "submitted", "submitted_at", "records_in_mart", "records_sent", "records_held", "waiting", "files"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "waiting": st.column_config.NumberColumn(help="Not sent and not held: a later file or a correction")
+    },
+)
+
+page_footer()
