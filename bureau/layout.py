@@ -1,5 +1,6 @@
-"""The 210 message as the bureau's collection client reads it (docs/submission-contract.md): file
-names, the header line, the segments and their elements in order. Writer and reader share it."""
+"""The bureau's messages as its collection client reads them (docs/submission-contract.md): file
+names, the header line, the segments and their elements in order, for the 210 record and the
+corrections 212, 213 and 214. Writer and reader share it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import re
 
 ENCODING = "utf-8"
 LINE_END = "\r\n"
-RECORD_210 = "210"
+RECORD_210 = "210"  # adds a record
+RECORD_212 = "212"  # replaces one segment of a held record
+RECORD_213 = "213"  # deletes an account's held records in a date range
+RECORD_214 = "214"  # deletes every record held for an account
 HEADER_LENGTH = 50
 ORG_CODE = re.compile(r"[0-9A-Z]{14}")
 FILE_NAME = re.compile(r"(?P<org>[0-9A-Z]{14})(?P<date>\d{8})(?P<type>\d{3})0(?P<serial>\d{3})0\.txt")
@@ -36,6 +40,17 @@ SEGMENTS_210 = (
         ),
     ),
 )
+# 212: its key, then the one segment it replaces, whole (B: the identity elements only)
+MODIFICATION_KEY = ("InfRecType", "ModRecCode", "RptDate", "AcctType", "MdfcSgmtCode")
+MODIFIED_SEGMENTS = {
+    "B": ("AcctBsSgmt", ("Name", "IDType", "IDNum", "MngmtOrgCode")),
+    "C": SEGMENTS_210[1],
+    "H": SEGMENTS_210[2],
+}
+DELETION_213 = ("InfRecType", "DelRecCode", "DelSgmtCode", "DelStartDate", "DelEndDate")
+DELETION_214 = ("InfRecType", "DelRecCode")
+# the element under <Document> of each record type
+RECORD_ELEMENT = {"210": "InAcctInf", "212": "InAcctMdfc", "213": "InAcctDel", "214": "InAcctEntDel"}
 FIRST_REPORT_CODES = ("10", "31")
 REPORT_CODES = ("10", "30", "31", "32")
 PAYMENT_STATUSES = ("N", "M", "*", "1", "2", "3", "4", "5", "6", "7", "C")  # S2

@@ -1,4 +1,5 @@
-"""The ledger of what was sent: every file and every record line, beside the files themselves.
+"""The ledger of what was sent: every file and every record line, beside the files themselves, and
+the bureau's view it leads to (what the bureau holds per account and month).
 
 Created with the warehouse's other schemas (ingestion/raw_load.py), so the analytics views over it
 build before anything was sent."""
@@ -11,8 +12,9 @@ DDL = (
     "create schema if not exists audit",
     """create table if not exists audit.bureau_files (
         file_name varchar primary key,
-        record_type varchar not null,
+        record_type varchar not null,        -- 210, or a correction: 212, 213, 214
         serial integer not null,
+        written_order integer not null,      -- the order the bureau is given the files in
         generated_at timestamptz not null,   -- chosen once: writing the file again gives the same bytes
         submission_month date not null,      -- the month whose submission run wrote it
         report_months varchar not null,      -- the months its records report, comma-separated
@@ -24,19 +26,43 @@ DDL = (
         line integer not null,               -- 2 for the first record (line 1 is the header)
         record_type varchar not null,
         account_id varchar not null,
-        report_month date not null,
-        rpt_date date not null,
-        rpt_date_code varchar not null,      -- R19: 10 opened, 31 first report of an open account, 30, 32 closed
+        report_month date,                   -- 210, 212: the record's month; 213: the first deleted; 214: none
+        rpt_date date,
+        rpt_date_code varchar,               -- 210, R19: 10 opened, 31 first report of an open account, 30, 32 closed
+        modified_segment varchar,            -- 212: B, C or H
+        deleted_through date,                -- 213: the last month deleted
         -- md5 of each segment, and of the three (the record's): what a correction compares; the
-        -- file's seal is its sha256
-        record_md5 varchar not null,
-        segment_b_md5 varchar not null,
+        -- file's seal is its sha256. A 212 carries the record's new md5 and its segment's.
+        record_md5 varchar,
+        segment_b_md5 varchar,
         segment_c_md5 varchar,               -- only in a first report
-        segment_h_md5 varchar not null,
-        consent_agreement_id varchar not null,  -- R6: the authorization behind the record
-        repayment_history_24m varchar not null  -- kept beside the record, not sent
+        segment_h_md5 varchar,
+        consent_agreement_id varchar,        -- 210, 212 (R6): the authorization behind the record
+        repayment_history_24m varchar        -- kept beside the record, not sent
         -- no key on (file_name, line): bureau_files' key and the one transaction that records a
         -- file already make its lines unique; the index cost ~3 s of the step's ~70 at 1M
+    )""",
+    """create table if not exists audit.bureau_view (
+        -- what the bureau holds after every file written (less what its feedback refused)
+        account_id varchar not null,
+        report_month date not null,
+        rpt_date_code varchar not null,
+        record_md5 varchar not null,
+        segment_b_md5 varchar not null,
+        segment_c_md5 varchar,
+        segment_h_md5 varchar not null,
+        file_name varchar not null,          -- the line that last set it: a 210 or a 212
+        line integer not null
+    )""",
+    """create table if not exists audit.bureau_replaced (
+        -- what each correction line replaced or deleted in the bureau's view
+        file_name varchar not null,
+        line integer not null,
+        account_id varchar not null,
+        report_month date not null,
+        replaced_file_name varchar not null,
+        replaced_line integer not null,
+        replaced_record_md5 varchar not null
     )""",
     """create table if not exists audit.submission_holds (
         report_month date not null,

@@ -1,13 +1,13 @@
-"""Reads a bureau file back and says what is wrong with it, by line: the layout, the header, the
-order, the count, the codes and S1–S6. The tests read what the writer wrote with it; a user runs
-it on a file before uploading (`credit-reporting-warehouse submission check FILE`)."""
+"""Reads a bureau file back (210, or a correction: 212, 213, 214) and says what is wrong with it, by
+line: the layout, the header, the order, the count, the codes and S1–S6. The tests read what the
+writer wrote with it; a user runs it on a file before uploading (`credit-reporting-warehouse submission check FILE`)."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bureau import layout
@@ -15,6 +15,13 @@ from ingestion import gb11643
 
 HEADER = re.compile(r"A050(?P<type>\d{3})2\.0\.0  (?P<org>[0-9A-Z]{14})(?P<generated>\d{14})0(?P<count>\d{7})")
 ELEMENT_ORDER = {segment: elements for segment, elements in layout.SEGMENTS_210}
+# the order of a file's lines, and its key: one line per key
+ORDER_KEY = {
+    "210": ("AcctCode", "RptDate"),
+    "212": ("ModRecCode", "RptDate", "MdfcSgmtCode"),  # a record may have two segments replaced
+    "213": ("DelRecCode", "DelStartDate"),
+    "214": ("DelRecCode",),
+}
 
 
 @dataclass
@@ -72,9 +79,12 @@ def read_file(path: Path) -> BureauFile:
         if record is None:
             continue
         parsed.records.append(record)
-        key = (record.get("AcctCode", ""), record.get("RptDate", ""))
+        key = tuple(record.get(element, "") for element in ORDER_KEY.get(parsed.record_type, ORDER_KEY["210"]))
         if previous is not None and key <= previous:
-            problem(f"line {number}: not after line {number - 1} by AcctCode, then RptDate (or a duplicate)")
+            problem(
+                f"line {number}: not after line {number - 1} by {', then '.join(ORDER_KEY[parsed.record_type])}"
+                " (or a duplicate)"
+            )
         previous = key
     return parsed
 
@@ -95,9 +105,14 @@ def _read_record(line: str, number: int, parsed: BureauFile) -> dict[str, str] |
         if (len(element) and element.text) or element.tail:  # text beside child elements
             problem(f"line {number}: whitespace or text between elements at {element.tag}")
     body = root[0]
-    if body.tag != "InAcctInf":
-        problem(f"line {number}: {body.tag} is not a 210 record (InAcctInf)")
+    record_type = parsed.record_type if parsed.record_type in layout.RECORD_ELEMENT else layout.RECORD_210
+    if body.tag != layout.RECORD_ELEMENT[record_type]:
+        problem(f"line {number}: {body.tag} is not a {record_type} record ({layout.RECORD_ELEMENT[record_type]})")
         return None
+    if record_type == layout.RECORD_212:
+        return _read_212(body, number, parsed)
+    if record_type in (layout.RECORD_213, layout.RECORD_214):
+        return _read_deletion(body, number, parsed, record_type)
     record: dict[str, str] = {"_line": str(number)}
     segments = [segment.tag for segment in body]
     for segment in body:
@@ -124,7 +139,97 @@ def _read_record(line: str, number: int, parsed: BureauFile) -> dict[str, str] |
     return record
 
 
-def _rule_failures(r: dict[str, str], org: str | None):
+def _elements(parent: ET.Element, order: tuple[str, ...], number: int, record: dict, problem) -> None:
+    tags = [element.tag for element in parent]
+    if [t for t in order if t in tags] != tags:
+        problem(f"line {number}: {parent.tag}'s elements are not the contract's, in its order")
+    for element in parent:
+        if len(element):
+            continue
+        if not element.text:
+            problem(f"line {number}: {element.tag} is empty (an empty element is left out)")
+        record[element.tag] = element.text or ""
+
+
+def _read_212(body: ET.Element, number: int, parsed: BureauFile) -> dict[str, str] | None:
+    problem = parsed.problems.append
+    if [part.tag for part in body] != ["BsSgmt", "MdfcSgmt"] or len(body[1]) != 1:
+        problem(f"line {number}: a 212 is <BsSgmt> then <MdfcSgmt> holding one segment")
+        return None
+    record: dict[str, str] = {"_line": str(number)}
+    _elements(body[0], layout.MODIFICATION_KEY, number, record, problem)
+    missing = [e for e in layout.MODIFICATION_KEY if e not in record]
+    if missing:
+        problem(f"line {number}: BsSgmt lacks {', '.join(missing)}")
+    code, segment = record.get("MdfcSgmtCode"), body[1][0]
+    if code not in layout.MODIFIED_SEGMENTS:
+        problem(f"line {number}: MdfcSgmtCode {code} is not B, C or H")
+        return record
+    name, order = layout.MODIFIED_SEGMENTS[code]
+    if segment.tag != name:
+        problem(f"line {number}: MdfcSgmtCode {code} replaces {name}, not {segment.tag}")
+        return record
+    record["_segment"] = name
+    _elements(segment, order, number, record, problem)
+    for rule, message in _modification_failures(record, parsed.org):
+        problem(f"line {number}: {rule}: {message}")
+    return record
+
+
+def _read_deletion(body: ET.Element, number: int, parsed: BureauFile, record_type: str) -> dict[str, str]:
+    problem = parsed.problems.append
+    order = layout.DELETION_213 if record_type == layout.RECORD_213 else layout.DELETION_214
+    record: dict[str, str] = {"_line": str(number)}
+    _elements(body, order, number, record, problem)
+    if [e for e in order if e not in record]:
+        problem(f"line {number}: a {record_type} has {', '.join(order)}")
+    if record.get("InfRecType") != record_type:
+        problem(f"line {number}: layout: InfRecType {record.get('InfRecType')} is not {record_type}")
+    if parsed.org and not record.get("DelRecCode", "").startswith(parsed.org):
+        problem(f"line {number}: layout: DelRecCode does not start with the data-provider code")
+    if record_type == layout.RECORD_213:
+        if record.get("DelSgmtCode") != "H":
+            problem(f"line {number}: layout: DelSgmtCode {record.get('DelSgmtCode')} is not H")
+        start, end = record.get("DelStartDate", ""), record.get("DelEndDate", "")
+        if not (_is_month_end(start) and _is_month_end(end)) or start > end:
+            problem(f"line {number}: layout: DelStartDate {start} .. DelEndDate {end} is not a range of month ends")
+    return record
+
+
+def _is_month_end(value: str) -> bool:
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return (day + timedelta(days=1)).day == 1
+
+
+def _modification_failures(r: dict[str, str], org: str | None):
+    if r.get("InfRecType") != "212":
+        yield "layout", f"InfRecType {r.get('InfRecType')} is not 212"
+    if org and not r.get("ModRecCode", "").startswith(org):
+        yield "layout", "ModRecCode does not start with the data-provider code"
+    if not _is_month_end(r.get("RptDate", "")):
+        yield "layout", f"RptDate {r.get('RptDate')} is not a month end"
+    if r.get("AcctType") not in ("R1", "D1"):
+        yield "layout", f"AcctType {r.get('AcctType')} is not R1 or D1"
+    # the rules on what the segment carries (RptDateCode is the held record's: a 212 cannot change it)
+    carried = {"B": ("S1",), "C": (), "H": ("S2", "S3", "S5")}[r["MdfcSgmtCode"]]
+    yield from _rule_failures(r, None, checked=carried)
+    if r["MdfcSgmtCode"] == "H":
+        facts = (r.get("RpyStatus") == "C", r.get("AcctStatus") == "3", "CloseDate" in r)
+        if len(set(facts)) != 1:
+            yield "S4", "RpyStatus C, AcctStatus 3 and CloseDate go together"
+
+
+def _rule_failures(r: dict[str, str], org: str | None, checked: tuple[str, ...] | None = None):
+    """The 210 checks; `checked` only these rules, without the layout's (a 212's segment)."""
+    if checked is not None:
+        for rule, message in _rule_failures(r, org):
+            if rule in checked:
+                yield rule, message
+        return
+
     def number(name: str) -> int | None:
         return int(r[name]) if re.fullmatch(r"\d+", r.get(name, "")) else None
 

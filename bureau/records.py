@@ -3,7 +3,14 @@ the month in DuckDB, no per-record Python (docs/submission-contract.md, "Record 
 
 from __future__ import annotations
 
-from bureau.layout import ACCOUNT_STATUS, FIRST_REPORT_CODES, FIVE_LEVEL, PAYMENT_STATUSES, SEGMENTS_210
+from bureau.layout import (
+    ACCOUNT_STATUS,
+    FIRST_REPORT_CODES,
+    FIVE_LEVEL,
+    MODIFIED_SEGMENTS,
+    PAYMENT_STATUSES,
+    SEGMENTS_210,
+)
 from ingestion import gb11643
 
 
@@ -99,6 +106,37 @@ def segments_sql() -> str:
 
 def line_sql() -> str:
     return "concat('<Document><InAcctInf>', segment_b, segment_c, segment_h, '</InAcctInf></Document>')"
+
+
+def _simple(name: str, value: str) -> str:
+    return f"'<{name}>', {value}, '</{name}>'"
+
+
+def modification_line_sql(segment_code: str) -> str:
+    """A 212 over mapped records: the key, then the segment named by the column `segment_code`."""
+    replaced = " ".join(
+        f"when '{code}' then {_segment(name, elements)}" for code, (name, elements) in MODIFIED_SEGMENTS.items()
+    )
+    return f"""concat('<Document><InAcctMdfc><BsSgmt>', {_simple("InfRecType", "'212'")},
+        {_simple("ModRecCode", _text('"AcctCode"'))}, {_simple("RptDate", '"RptDate"')},
+        {_simple("AcctType", '"AcctType"')}, {_simple("MdfcSgmtCode", segment_code)}, '</BsSgmt><MdfcSgmt>',
+        case {segment_code} {replaced} end, '</MdfcSgmt></InAcctMdfc></Document>')"""
+
+
+def deletion_line_sql(org: str) -> str:
+    """A 213 over (account_id, report_month, deleted_through): the account's records in the range."""
+    code = _text(f"'{org}' || account_id")
+    start, end = "strftime(last_day(report_month), '%Y-%m-%d')", "strftime(last_day(deleted_through), '%Y-%m-%d')"
+    return f"""concat('<Document><InAcctDel>', {_simple("InfRecType", "'213'")}, {_simple("DelRecCode", code)},
+        {_simple("DelSgmtCode", "'H'")}, {_simple("DelStartDate", start)}, {_simple("DelEndDate", end)},
+        '</InAcctDel></Document>')"""
+
+
+def entire_deletion_line_sql(org: str) -> str:
+    """A 214 over account_id: every record held for the account."""
+    code = _text(f"'{org}' || account_id")
+    return f"""concat('<Document><InAcctEntDel>', {_simple("InfRecType", "'214'")},
+        {_simple("DelRecCode", code)}, '</InAcctEntDel></Document>')"""
 
 
 # S1–S6 on the values as written: (rule, SQL true when the record fails, detail). S6 needs to know

@@ -1,36 +1,28 @@
-"""A month's submission run: the mart's records the bureau does not hold yet, checked (S1–S6),
-written as one 210 file with its sidecar, and recorded in the ledger.
-
-The ledger is the truth of what was sent. A file is written under a `.partial` name and synced;
-then one transaction records it in the ledger; then it is renamed into place. A run killed before
-the commit leaves nothing (the next run removes the partial file and writes it again); one killed
-after it leaves a complete partial file that the next run renames (its sha256 is in the ledger).
-"""
+"""A submission run: the corrections the bureau needs (bureau/corrections.py), then each month's
+records the bureau does not hold yet, checked (S1–S6), as one 210 file with its sidecar, each file
+recorded in the ledger with it (bureau/files.py: whole or not at all, a killed run finished by the
+next)."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from bureau import layout
+from bureau.corrections import correct
+from bureau.files import SubmissionError, Written, check_folder, recover, write_file
 from bureau.ledger import ensure_ledger
 from bureau.records import RULES, line_sql, mapped_sql, segments_sql
 from ingestion import rebuild
-from ingestion.errors import WarehouseError
-from ingestion.manifest import file_sha256
 from ingestion.months import is_batch_month
 
-PARTIAL = ".partial"
+__all__ = ["Submission", "SubmissionError", "check_org_code", "submit_month", "submit_months", "unsubmitted_months"]
 
-
-class SubmissionError(WarehouseError):
-    """A submission that cannot run as asked: one clear line, nothing written."""
+CORRECTION_NAMES = {"212": "a segment replaced", "213": "records deleted", "214": "accounts deleted"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ class Submission:
     sha256: str | None = None
     written: bool = True  # False when the month was held back whole (too many holds)
     message: str = ""
-    awaiting_correction: int = 0  # records of months before ones the bureau holds: 210 cannot add them
+    record_type: str = layout.RECORD_210  # or a correction's: 212, 213, 214
 
 
 def check_org_code(org: str) -> str:
@@ -60,8 +52,10 @@ def submit_month(
     generated_at: datetime,
     max_held_share: float,
 ) -> Submission:
-    """Submit one month (YYYY-MM); SubmissionError before anything is written when it cannot be."""
-    return next(submit_months(con, [month], out_dir, org, generated_at, max_held_share))
+    """Submit one month (YYYY-MM), after any corrections; the month's own outcome. SubmissionError
+    before anything is written when it cannot be."""
+    *_, outcome = submit_months(con, [month], out_dir, org, generated_at, max_held_share)
+    return outcome
 
 
 def submit_months(
@@ -72,25 +66,34 @@ def submit_months(
     generated_at: datetime,
     max_held_share: float,
 ) -> Iterator[Submission]:
-    """Submit these months in order, one file each, yielding each month's outcome as it is written;
-    stops after a month held back whole (the later ones wait). The records are mapped and checked
-    once for all the months; SubmissionError before anything is written when one cannot be sent."""
+    """Correct what the bureau holds of the months already submitted, then submit these months in
+    order, one 210 file each (none: the latest submitted month again, for its corrections), yielding
+    each file's outcome as it is written; stops after a month held back whole (the later ones wait).
+    SubmissionError before anything is written when the run cannot go."""
     check_org_code(org)
     for month in months:
         if not is_batch_month(month):
             raise SubmissionError(f"{month!r} is not a month YYYY-MM")
-    months = sorted(set(months))
-    _check_folder(out_dir)
+    check_folder(out_dir)
     ensure_ledger(con)
     recover(con, out_dir)
-    _check_months_are_ready(con, months)
+    submitted = con.execute("select strftime(max(month), '%Y-%m') from audit.submitted_months").fetchone()[0]
+    months = sorted(set(months)) or ([submitted] if submitted else [])
+    if not months:
+        return
+    _check_months_are_ready(con, months, submitted)
     first, last = f"{months[0]}-01", f"{months[-1]}-01"
+    con.execute("delete from audit.submission_holds")  # the holds as they stand after this run
+    if submitted and con.execute("select count(*) from audit.bureau_view").fetchone()[0]:
+        for written in correct(con, f"{submitted}-01", months[0], out_dir, org, generated_at):
+            yield _correction(months[0], written)
     # per account, the latest month the bureau holds: a 210 can only add months after it
     con.execute(
         "create or replace temp table sent_through as"
-        " select account_id, max(report_month) as last_sent from audit.bureau_records group by account_id"
+        " select account_id, max(report_month) as last_sent from audit.bureau_view group by account_id"
     )
-    # the file each record goes out in: a month's own, or the run's first for earlier ones held before
+    # the file each record goes out in: a month's own, or the run's first for earlier ones (held
+    # before, or sent again after a correction deleted them)
     con.execute(
         f"""create or replace temp table candidates as
             select greatest(report_month, date '{first}') as file_month, * from ("""
@@ -103,16 +106,28 @@ def submit_months(
         + ")"
     )
     _hold(con, generated_at)
-    awaiting = _awaiting_correction(con, last)
     for month in months:
-        result = _submit_one(con, month, out_dir, org, generated_at, max_held_share, awaiting)
+        result = _submit_one(con, month, out_dir, org, generated_at, max_held_share)
         yield result
         if not result.written:  # the holds as they stand when the run stopped
             con.execute("delete from audit.submission_holds where report_month > ?::date", [f"{month}-01"])
             return
 
 
-def _submit_one(con, month, out_dir, org, at, max_held_share, awaiting: dict[str, int]) -> Submission:
+def _correction(month: str, written: Written) -> Submission:
+    what = CORRECTION_NAMES[written.record_type]
+    return Submission(
+        month,
+        file=written.path,
+        records=written.records,
+        sha256=written.sha256,
+        record_type=written.record_type,
+        message=f"{month}: {written.records:,} corrections ({written.record_type}, {what})"
+        f" written to {written.path.name}",
+    )
+
+
+def _submit_one(con, month, out_dir, org, at, max_held_share) -> Submission:
     first = f"{month}-01"
     held = dict(
         con.execute(
@@ -154,29 +169,44 @@ def _submit_one(con, month, out_dir, org, at, max_held_share, awaiting: dict[str
                    md5(concat(segment_b_md5, segment_c_md5, segment_h_md5)) as record_md5
             from (select *, {segments_sql()} from candidates join file_order using (account_id, report_month))"""
     )
-    records = con.execute("select count(*) from outgoing").fetchone()[0]
-    waiting = sum(n for m, n in awaiting.items() if m <= month)
-    waits = f"; {waiting:,} records wait for a correction (an earlier month became reportable)" if waiting else ""
-    if records == 0:
+    if not con.execute("select count(*) from outgoing").fetchone()[0]:
         _mark_submitted(con, first, at)
-        message = _nothing_to_submit(con, month) + waits
-        return Submission(month, None, 0, held_per_rule=held, message=message, awaiting_correction=waiting)
-    result = _write(con, month, out_dir, org, at, records, held)
-    return replace(result, message=result.message + waits, awaiting_correction=waiting)
+        return Submission(month, None, 0, held_per_rule=held, message=_nothing_to_submit(con, month))
+    per_code = dict(con.execute('select "RptDateCode", count(*) from outgoing group by 1 order by 1').fetchall())
+    sums = con.execute("select " + ", ".join(f'sum("{a}")::bigint' for a in layout.AMOUNTS_SUMMED) + " from outgoing")
+    sidecar = {
+        "records_per_rpt_date_code": per_code,
+        "amounts_written": dict(zip(layout.AMOUNTS_SUMMED, sums.fetchone(), strict=True)),
+        "held_per_rule": held,
+    }
 
-
-def _awaiting_correction(con: duckdb.DuckDBPyConnection, last: str) -> dict[str, int]:
-    """Per month, the mart's records the bureau lacks but takes only after deleting the account's
-    later ones (213, then 210 in date order): corrections, not yet written (a defect until they are)."""
-    return dict(
+    def record_in_ledger(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(
-            """select strftime(mart.report_month, '%Y-%m'), count(*) from marts.credit_report_monthly as mart
-               join sent_through using (account_id)
-               anti join audit.bureau_records as sent using (account_id, report_month)
-               where mart.report_month <= ?::date and mart.report_month < sent_through.last_sent
-               group by 1""",
-            [last],
-        ).fetchall()
+            """insert into audit.bureau_records
+               select ?, line_no, '210', account_id, report_month, last_day(report_month), "RptDateCode", null, null,
+                      record_md5, segment_b_md5, segment_c_md5, segment_h_md5,
+                      consent_agreement_id, repayment_history_24m
+               from outgoing""",
+            [name],
+        )
+        con.execute(
+            """insert into audit.bureau_view
+               select account_id, report_month, "RptDateCode", record_md5, segment_b_md5, segment_c_md5,
+                      segment_h_md5, ?, line_no
+               from outgoing""",
+            [name],
+        )
+        _mark_submitted(con, first, at)
+
+    written = write_file(con, layout.RECORD_210, "outgoing", month, out_dir, org, at, sidecar, record_in_ledger)
+    return Submission(
+        month,
+        file=written.path,
+        records=written.records,
+        records_per_code=per_code,
+        held_per_rule=held,
+        sha256=written.sha256,
+        message=f"{month}: {written.records:,} records written to {written.path.name}",
     )
 
 
@@ -192,17 +222,9 @@ def unsubmitted_months(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-def _check_folder(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SubmissionError(f"cannot create the submissions folder {out_dir}: {exc.strerror}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise SubmissionError(f"the submissions folder {out_dir} is not writable")
-
-
-def _check_months_are_ready(con: duckdb.DuckDBPyConnection, months: list[str]) -> None:
-    """The months are built and their build passed; every built month before them was submitted."""
+def _check_months_are_ready(con: duckdb.DuckDBPyConnection, months: list[str], submitted: str | None) -> None:
+    """The months are built and their build passed, and so did the submitted ones' (corrections
+    compare them); every built month before them was submitted."""
     try:
         built = [
             r[0]
@@ -221,13 +243,13 @@ def _check_months_are_ready(con: duckdb.DuckDBPyConnection, months: list[str]) -
         if _table_exists(con, *rebuild.QUEUE.split("."))
         else None
     )
-    if queued and queued <= months[-1]:
+    if queued and queued <= max(months[-1], submitted or ""):
         raise SubmissionError(
             f"{max(queued, months[0])} is not built: its build has not passed since a batch changed it"
             f" (rebuild queued from {queued}): run the pipeline first"
         )
-    submitted = {r[0] for r in con.execute("select strftime(month, '%Y-%m') from audit.submitted_months").fetchall()}
-    missing = [m for m in built if m < months[-1] and m not in submitted and m not in months]
+    done = {r[0] for r in con.execute("select strftime(month, '%Y-%m') from audit.submitted_months").fetchall()}
+    missing = [m for m in built if m < months[-1] and m not in done and m not in months]
     if missing:
         raise SubmissionError(f"submit {missing[0]} first: months are submitted in order")
 
@@ -254,7 +276,6 @@ def _hold(con: duckdb.DuckDBPyConnection, at: datetime) -> None:
         f"select account_id, report_month, '{rule}' as rule, {detail} as detail from flagged where {condition}"
         for rule, condition, detail in RULES
     )
-    con.execute("delete from audit.submission_holds")  # the holds as they stand now
     con.execute(
         f"""insert into audit.submission_holds
             {context}, failing as ({failing}),
@@ -278,112 +299,7 @@ def _mark_submitted(con, first: str, at: datetime) -> None:
 def _nothing_to_submit(con, month: str) -> str:
     sent, files = con.execute(
         """select count(*), string_agg(distinct file_name, ', ' order by file_name)
-           from audit.bureau_records where report_month = ?::date""",
+           from audit.bureau_view where report_month = ?::date""",
         [f"{month}-01"],
     ).fetchone()
     return f"nothing to submit for {month}: {sent:,} records already sent in {files or 'no file'}"
-
-
-def _write(con, month, out_dir: Path, org: str, at: datetime, records: int, held: dict) -> Submission:
-    day, stamp = at.strftime("%Y%m%d"), at.strftime("%Y%m%d%H%M%S")
-    serial = (
-        1
-        + con.execute(
-            "select coalesce(max(serial), 0) from audit.bureau_files where file_name like ? and record_type = ?",
-            [f"{org}{day}{layout.RECORD_210}%", layout.RECORD_210],
-        ).fetchone()[0]
-    )
-    if serial > 999:
-        raise SubmissionError(f"a 1000th {layout.RECORD_210} file on {day}: the bureau numbers at most 999 a day")
-    name = layout.file_name(org, day, layout.RECORD_210, serial)
-    path = out_dir / name
-    if path.exists():
-        raise SubmissionError(
-            f"{path} exists but is not in this warehouse's ledger: is another warehouse writing there?"
-        )
-    partial = path.with_name(name + PARTIAL)
-    _copy_lines(con, layout.header(layout.RECORD_210, org, stamp, records), partial)
-    sha = file_sha256(partial)
-    per_code = dict(con.execute('select "RptDateCode", count(*) from outgoing group by 1 order by 1').fetchall())
-    months = [
-        r[0] for r in con.execute("select distinct strftime(report_month, '%Y-%m') from outgoing order by 1").fetchall()
-    ]
-    sums = dict(
-        zip(
-            layout.AMOUNTS_SUMMED,
-            con.execute(
-                "select " + ", ".join(f'sum("{a}")::bigint' for a in layout.AMOUNTS_SUMMED) + " from outgoing"
-            ).fetchone(),
-            strict=True,
-        )
-    )
-    sidecar = {
-        "record_type": layout.RECORD_210,
-        "report_months": months,
-        "records": records,
-        "records_per_rpt_date_code": per_code,
-        "amounts_written": sums,
-        "held_per_rule": held,
-        "sha256": sha,
-    }
-    side_partial = path.with_name(name + ".json" + PARTIAL)
-    side_partial.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            "insert into audit.bureau_files values (?, ?, ?, ?, ?::date, ?, ?, ?)",
-            [name, layout.RECORD_210, serial, at, f"{month}-01", ",".join(months), records, sha],
-        )
-        con.execute(
-            """insert into audit.bureau_records
-               select ?, line_no, '210', account_id, report_month,
-                      last_day(report_month), "RptDateCode", record_md5, segment_b_md5, segment_c_md5, segment_h_md5,
-                      consent_agreement_id, repayment_history_24m
-               from outgoing""",
-            [name],
-        )
-        _mark_submitted(con, f"{month}-01", at)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    os.replace(side_partial, path.with_name(name + ".json"))
-    os.replace(partial, path)
-    return Submission(
-        month,
-        file=path,
-        records=records,
-        records_per_code=per_code,
-        held_per_rule=held,
-        sha256=sha,
-        message=f"{month}: {records:,} records written to {name}",
-    )
-
-
-def _copy_lines(con: duckdb.DuckDBPyConnection, header: str, path: Path) -> None:
-    """The header, then `outgoing`'s lines in file order, CRLF-ended, written by DuckDB (4x faster
-    than Python); synced before the ledger records the file. A one-column CSV without quoting is
-    the lines as they are: the delimiter never appears and control characters never reach a line."""
-    target = str(path).replace("'", "''")
-    con.execute(
-        f"""copy (select line from (select 1 as line_no, '{header}' as line
-                                    union all select line_no, line from outgoing) order by line_no)
-            to '{target}' (format csv, header false, quote '', escape '', delimiter '\x1f', new_line '\r\n')"""
-    )
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
-
-
-def recover(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
-    """Finish what a killed run left: rename partial files the ledger holds, remove the others."""
-    ledger = dict(con.execute("select file_name, sha256 from audit.bureau_files").fetchall())
-    for partial in sorted(out_dir.glob("*" + PARTIAL)):
-        final = partial.with_name(partial.name.removesuffix(PARTIAL))
-        name = final.name.removesuffix(".json")
-        if name not in ledger:
-            partial.unlink()  # not committed: never sent; the run writes it again
-        elif final.suffix == ".json" or file_sha256(partial) == ledger[name]:
-            os.replace(partial, final)
-    for name in ledger:
-        if not (out_dir / name).is_file():
-            raise SubmissionError(f"{name} is in the ledger but not in {out_dir}: restore it before submitting more")

@@ -160,9 +160,10 @@ def submission_months() -> pd.DataFrame:
 def submission_files() -> pd.DataFrame:
     return published.frame(
         """
-        select submission_month as month, file_name, generated_at, report_months, records, records_10_opened,
+        select submission_month as month, file_name, record_type, generated_at, report_months, records,
+               records_10_opened,
                records_31_first_report, records_30_monthly, records_32_closed
-        from submission_files order by submission_month, serial
+        from submission_files order by written_order
         """
     )
 

@@ -247,13 +247,14 @@ def _submit_months(months: list[str] | None) -> bool:
     at = submission_time()
     all_written = True
     with closing(connect_warehouse(settings.warehouse_path())) as con:
+        # none left: the latest submitted month again, for the corrections a rebuild may need
         months = months or unsubmitted_months(con)
-        if not months:
-            print("nothing to submit: every built month was submitted")
-            return True
+        results = 0
         for result in submit_months(con, months, settings.submissions_dir(), org, at, settings.max_held_share()):
             print(result.message, flush=True)
-            all_written = all_written and result.written
+            all_written, results = all_written and result.written, results + 1
+    if not results:
+        print("nothing to submit: no month is built yet")
     refresh_after_submission(settings.warehouse_path(), settings.published_path(), f"submit-{at:%Y%m%d%H%M%S}")
     return all_written
 

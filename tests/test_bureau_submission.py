@@ -9,107 +9,16 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from bureau_marts import AT, ORG, VALID_ID, fresh_view, record, submit, warehouse_with
+from bureau_replay import files_in_order, replay
 from conftest import failure_message, query
 
 from bureau.reader import read_file
 from bureau.submit import SubmissionError, submit_month, submit_months, unsubmitted_months
-
-ORG = "TEST0000000001"
-AT = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-MART_COLUMNS = {
-    "report_month": "date",
-    "account_id": "varchar",
-    "customer_id": "varchar",
-    "product": "varchar",
-    "account_type": "varchar",
-    "id_number": "varchar",
-    "full_name": "varchar",
-    "opened_on": "date",
-    "credit_limit": "decimal(18,2)",
-    "balance": "decimal(18,2)",
-    "amount_due": "decimal(18,2)",
-    "amount_paid": "decimal(18,2)",
-    "days_past_due": "integer",
-    "overdue_periods": "integer",
-    "overdue_amount": "decimal(18,2)",
-    "month_status": "varchar",
-    "repayment_history_24m": "varchar",
-    "five_level_class": "varchar",
-    "account_status": "varchar",
-    "is_final_report": "boolean",
-    "report_reason_code": "varchar",
-    "consent_agreement_id": "varchar",
-    "consent_signed_at": "timestamptz",
-}
-VALID_ID = "11010519491231002X"
-
-
-def record(account_id: str, month: str, **changes) -> dict:
-    """A consistent regular record (code 30, status N) of a HUABEI account; `changes` override."""
-    return {
-        "report_month": f"{month}-01",
-        "account_id": account_id,
-        "customer_id": "C1",
-        "product": "HUABEI",
-        "account_type": "R1",
-        "id_number": VALID_ID,
-        "full_name": "测试",
-        "opened_on": "2023-05-31",
-        "credit_limit": "5000.00",
-        "balance": "1234.50",
-        "amount_due": "300.49",
-        "amount_paid": "300.49",
-        "days_past_due": 0,
-        "overdue_periods": 0,
-        "overdue_amount": "0.00",
-        "month_status": "N",
-        "repayment_history_24m": "/" * 23 + "N",
-        "five_level_class": "NORMAL",
-        "account_status": "NORMAL",
-        "is_final_report": False,
-        "report_reason_code": "30",
-        "consent_agreement_id": "AG1",
-        "consent_signed_at": "2023-05-01T10:00:00+08:00",
-        **changes,
-    }
-
-
-def warehouse_with(path: Path, records: list[dict], accounts: list[dict] | None = None) -> Path:
-    """A warehouse holding only what the submission reads: the mart and the accounts' latest versions."""
-    con = duckdb.connect(str(path))
-    for schema in ("marts", "staging", "audit"):
-        con.execute(f"create schema if not exists {schema}")
-    columns = ", ".join(f"{name} {kind}" for name, kind in MART_COLUMNS.items())
-    con.execute(f"create or replace table marts.credit_report_monthly ({columns})")
-    con.executemany(
-        f"insert into marts.credit_report_monthly values ({', '.join('?' * len(MART_COLUMNS))})",
-        [[r[c] for c in MART_COLUMNS] for r in records],
-    )
-    con.execute(
-        "create or replace table staging.stg_landing__accounts (account_id varchar, loan_amount decimal(18,2),"
-        " term_months integer, closed_on date)"
-    )
-    for a in accounts or []:
-        con.execute(
-            "insert into staging.stg_landing__accounts values (?, ?, ?, ?)",
-            [a["account_id"], a.get("loan_amount"), a.get("term_months"), a.get("closed_on")],
-        )
-    con.close()
-    return path
-
-
-def submit(warehouse: Path, month: str, out: Path, share: float = 1.0):
-    con = duckdb.connect(str(warehouse))
-    try:
-        return submit_month(con, month, out, ORG, AT, share)
-    finally:
-        con.close()
 
 
 def sent(tmp_path: Path, records: list[dict], accounts: list[dict] | None = None) -> dict[str, dict]:
@@ -250,22 +159,33 @@ def test_failing_records_are_held_with_their_account_s_later_records_and_sent_on
     assert lines == [("A1", "2025-07"), ("A1", "2025-08"), ("A2", "2025-07"), ("A2", "2025-08"), ("A3", "2025-08")]
 
 
-def test_an_earlier_month_that_became_reportable_waits_for_a_correction_and_says_so(tmp_path):
-    """The bureau refuses a 210 dated before what it holds for the account: never written as one."""
-    records = [record("A1", "2025-07"), record("A1", "2025-08"), record("A2", "2025-08", report_reason_code="31")]
-    warehouse = warehouse_with(tmp_path / "w.duckdb", records)
-    submit(warehouse, "2025-07", tmp_path / "out")
-    submit(warehouse, "2025-08", tmp_path / "out")
-    con = duckdb.connect(str(warehouse))  # a late batch: A2's authorization was signed in July
-    con.execute(
-        "insert into marts.credit_report_monthly select * replace (date '2025-07-01' as report_month)"
-        " from marts.credit_report_monthly where account_id = 'A2'"
-    )
+def test_an_earlier_month_that_became_reportable_deletes_the_later_ones_then_sends_them_in_date_order(tmp_path):
+    """The bureau refuses a 210 dated before what it holds for the account: a 213 deletes from the
+    late month on, then the 210 sends the account's records again, in date order."""
+    before = [record("A1", "2025-07"), record("A1", "2025-08"), record("A2", "2025-08", report_reason_code="31")]
+    warehouse = warehouse_with(tmp_path / "w.duckdb", before)
+    out = tmp_path / "out"
+    submit(warehouse, "2025-07", out)
+    submit(warehouse, "2025-08", out)
+    # a late batch: A2's authorization was signed in July (its first report moves there)
+    after = [*before[:2], record("A2", "2025-07", report_reason_code="31"), record("A2", "2025-08")]
+    warehouse_with(warehouse, after)
+    con = duckdb.connect(str(warehouse))
+    outcomes = list(submit_months(con, ["2025-08"], out, ORG, AT, 1.0))
     con.close()
-    again = submit(warehouse, "2025-08", tmp_path / "out")
-    assert again.file is None and again.awaiting_correction == 1
-    assert again.message.endswith("; 1 records wait for a correction (an earlier month became reportable)")
-    assert len(list((tmp_path / "out").glob("*.txt"))) == 2
+    assert [(o.record_type, o.records) for o in outcomes] == [("213", 1), ("210", 2)]
+    deleted, sent = (read_file(o.file).records for o in outcomes)
+    assert [(r["DelRecCode"], r["DelStartDate"], r["DelEndDate"]) for r in deleted] == [
+        (ORG + "A2", "2025-08-31", "2025-08-31")
+    ]
+    assert [(r["AcctCode"], r["RptDate"], r["RptDateCode"]) for r in sent] == [
+        (ORG + "A2", "2025-07-31", "31"),
+        (ORG + "A2", "2025-08-31", "30"),
+    ]
+    assert outcomes[0].message == f"2025-08: 1 corrections (213, records deleted) written to {outcomes[0].file.name}"
+    assert replay(files_in_order(warehouse, out)) == fresh_view(tmp_path / "fresh", after)
+    again = list(submit_months(duckdb.connect(str(warehouse)), ["2025-08"], out, ORG, AT, 1.0))
+    assert [o.file for o in again] == [None]  # nothing left to correct
 
 
 def test_a_month_with_too_many_holds_writes_nothing_and_says_so(tmp_path):
@@ -403,27 +323,29 @@ def test_submit_and_check_from_the_command_line(tmp_path):
 # kill -9: DuckDB's file and the folder are left as a crash leaves them).
 KILLED_AT = """
 import os, signal, sys
+import bureau.files as files
 import bureau.submit as submission
 from orchestration.cli import main
 
 point, calls = sys.argv[1], []
 
-def kill_at(name, function, call):
+def kill_at(module, name, call):
+    function = getattr(module, name)
     def wrapped(*args, **kwargs):
         calls.append(name)
         if calls.count(name) == call:
             os.kill(os.getpid(), signal.SIGKILL)
         return function(*args, **kwargs)
-    setattr(submission if name != "replace" else submission.os, name, wrapped)
+    setattr(module, name, wrapped)
 
 if point == "after the file is written":
-    kill_at("file_sha256", submission.file_sha256, 1)
+    kill_at(files, "file_sha256", 1)
 elif point == "inside the ledger's transaction":
-    kill_at("_mark_submitted", submission._mark_submitted, 1)
+    kill_at(submission, "_mark_submitted", 1)
 elif point == "after the commit, before the renames":
-    kill_at("replace", submission.os.replace, 1)
+    kill_at(files.os, "replace", 1)
 elif point == "between the month's files":
-    kill_at("_write", submission._write, 2)
+    kill_at(submission, "write_file", 2)
 sys.exit(main(["submit", "--all"]))
 """
 

@@ -29,11 +29,14 @@ files = queries.submission_files()
 holds = queries.submission_holds()
 waiting = months[~months.submitted]
 
-cols = st.columns(4)
+reports = files[files.record_type == "210"]
+corrections = files[files.record_type != "210"]
+cols = st.columns(5)
 cols[0].metric("Files written", count(len(files)))
-cols[1].metric("Records sent", count(files.records.sum()))
-cols[2].metric("Records held back", count(holds.records_held.sum()), help="By the checks S1-S6, as of the last run")
-cols[3].metric(
+cols[1].metric("Records sent", count(reports.records.sum()), help="In 210 files, corrections' re-sends included")
+cols[2].metric("Corrections", count(corrections.records.sum()), help="Lines of 212, 213 and 214 files")
+cols[3].metric("Records held back", count(holds.records_held.sum()), help="By the checks S1-S6, as of the last run")
+cols[4].metric(
     "Months not submitted",
     count(len(waiting)),
     help="Built months whose submission has not run: "
@@ -47,7 +50,7 @@ if files.empty:
     st.info("No file has been written yet: `credit-reporting-warehouse submit --all`.")
 else:
     st.subheader("Records per file month, by reporting-occasion code")
-    per_code = files.melt(id_vars=["month"], value_vars=list(OCCASIONS), var_name="code", value_name="sent")
+    per_code = reports.melt(id_vars=["month"], value_vars=list(OCCASIONS), var_name="code", value_name="sent")
     per_code["occasion"] = per_code.code.map(OCCASIONS)
     st.altair_chart(
         charts.stacked_bars(per_code, "month", "sent", "occasion", "Records", color_sort=list(OCCASIONS.values())),
@@ -56,7 +59,7 @@ else:
     st.subheader("Files")
     shown = files.assign(month=files.month.dt.strftime("%Y-%m")).rename(columns=OCCASIONS)
     st.dataframe(
-        shown[["month", "file_name", "generated_at", "report_months", "records", *OCCASIONS.values()]],
+        shown[["month", "file_name", "record_type", "generated_at", "report_months", "records", *OCCASIONS.values()]],
         hide_index=True,
         width="stretch",
     )

@@ -71,7 +71,10 @@ def bureau_submission_210(context: AssetExecutionContext, warehouse: Warehouse):
         metadata={
             "months": ", ".join(r.month for r in results),
             "files": MetadataValue.json({r.file.name: r.sha256 for r in files}),
-            "records": sum(r.records for r in results),
+            "records": sum(r.records for r in results if r.record_type == "210"),
+            "corrections": MetadataValue.json(
+                {t: sum(r.records for r in files if r.record_type == t) for t in ("212", "213", "214")}
+            ),
             "records_per_rpt_date_code": MetadataValue.json(
                 {code: sum(r.records_per_code.get(code, 0) for r in files) for code in ("10", "30", "31", "32")}
             ),

@@ -1,6 +1,6 @@
 {{ config(alias='submission_files') }}
--- The analytics surface (R15): the files written for the bureau, with their records per reporting
--- occasion (R19). A view: the publication after a submission run shows the ledger as it is then.
+-- The analytics surface (R15): the files written for the bureau (210 and corrections), with the
+-- records of a 210 per reporting occasion (R19). A view: the publication after a submission run shows the ledger as it is then.
 with per_code as (
     select
         file_name,
@@ -16,6 +16,7 @@ select
     files.file_name,
     files.record_type,
     files.serial,
+    files.written_order,
     files.generated_at,
     files.report_months,
     files.records,

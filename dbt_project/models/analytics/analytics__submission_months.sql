@@ -1,10 +1,10 @@
 {{ config(alias='submission_months') }}
 -- The analytics surface (R15): per reporting month built, whether its submission ran, and its
--- records as the mart has them: sent (in any file), not sent yet, and of those the ones held back
--- by the checks (the others wait for a later file or a correction).
+-- records as the mart has them: held by the bureau (sent, less what corrections deleted), not
+-- sent yet, and of those the ones held back by the checks.
 with sent as (
-    select distinct account_id, report_month
-    from {{ source('audit', 'bureau_records') }}
+    select account_id, report_month
+    from {{ source('audit', 'bureau_view') }}
 ),
 built as (
     select
@@ -18,6 +18,7 @@ built as (
 files as (
     select report_month, count(distinct file_name) as files
     from {{ source('audit', 'bureau_records') }}
+    where record_type = '210'
     group by report_month
 ),
 held as (
