@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from bureau import layout
+from bureau.feedback import waiting_refusals
 from bureau.files import Written, write_file
 from bureau.records import (
     RULES,
@@ -71,10 +72,14 @@ def correct(
 def _plan(con: duckdb.DuckDBPyConnection, org: str, through: str) -> None:
     con.execute(
         f"""create or replace temp table current_records as
-            select account_id, report_month, "RptDateCode" as rpt_date_code,
-                   md5(segment_b) as b, md5(segment_c) as c, md5(segment_h) as h
-            from (select *, {segments_sql()} from ({mapped_sql(org, f"mart.report_month <= date '{through}'")}))"""
+            select *, md5(concat(b, c, h)) as record_md5
+            from (select account_id, report_month, "RptDateCode" as rpt_date_code,
+                         md5(segment_b) as b, md5(segment_c) as c, md5(segment_h) as h
+                  from (select *, {segments_sql()}
+                        from ({mapped_sql(org, f"mart.report_month <= date '{through}'")})))"""
     )
+    waiting_refusals(con, "current_records")
+    con.execute("delete from current_records where (account_id, report_month) in (from waiting)")
     con.execute(
         """create or replace temp table compared as
            select coalesce(v.account_id, c.account_id) as account_id,
@@ -100,25 +105,36 @@ def _plan(con: duckdb.DuckDBPyConnection, org: str, through: str) -> None:
            group by account_id"""
     )
     con.execute(
+        f"""create or replace temp table planned_deletions as
+            select account_id, report_month, report_month as deleted_through
+            from compared join accounts_held using (account_id) left join readd using (account_id)
+            where any_wanted and held and not wanted and report_month < coalesce(readd_from, {NO_MONTH})
+            union all  -- from the first held record at or after the re-add point
+            select account_id, min(report_month), any_value(last_held)
+            from compared join readd using (account_id) join accounts_held using (account_id)
+            where held and report_month >= readd_from
+            group by account_id"""
+    )
+    con.execute(
         f"""create or replace temp table deletions as
             select *, 1 + row_number() over (order by account_id, report_month) as line_no,
                    {deletion_line_sql(org)} as line
-            from (
-                select account_id, report_month, report_month as deleted_through
-                from compared join accounts_held using (account_id) left join readd using (account_id)
-                where any_wanted and held and not wanted and report_month < coalesce(readd_from, {NO_MONTH})
-                union all  -- from the first held record at or after the re-add point
-                select account_id, min(report_month), any_value(last_held)
-                from compared join readd using (account_id) join accounts_held using (account_id)
-                where held and report_month >= readd_from
-                group by account_id
-            )"""
+            from planned_deletions
+            where (account_id, report_month, deleted_through) not in (  -- refused as it is: it waits
+                select account_id, report_month, deleted_through from audit.bureau_refused
+                where record_type = '213')"""
     )
     con.execute(
         f"""create or replace temp table entire_deletions as
             select account_id, null::date as report_month,
                    1 + row_number() over (order by account_id) as line_no, {entire_deletion_line_sql(org)} as line
-            from accounts_held where not any_wanted"""
+            from accounts_held
+            where not any_wanted and account_id not in (  -- refused, nothing of the account sent since: it waits
+                select r.account_id from audit.bureau_refused as r
+                join audit.bureau_files as f using (file_name)
+                where r.record_type = '214' and not exists (
+                    select 1 from audit.bureau_records as b join audit.bureau_files as later using (file_name)
+                    where b.account_id = r.account_id and later.written_order > f.written_order))"""
     )
     con.execute(
         f"""create or replace temp table segment_changes as
@@ -127,6 +143,13 @@ def _plan(con: duckdb.DuckDBPyConnection, org: str, through: str) -> None:
                  (values ('B'), ('C'), ('H')) as segments(code)
             where held and wanted and not code_changed and report_month < coalesce(readd_from, {NO_MONTH})
               and ((code = 'B' and b_changed) or (code = 'C' and c_changed) or (code = 'H' and h_changed))"""
+    )
+    con.execute(  # a 212 refused, its segment unchanged since: it waits
+        """delete from segment_changes as s using audit.bureau_refused as r, current_records as c
+           where r.record_type = '212' and r.account_id = s.account_id and r.report_month = s.report_month
+             and r.modified_segment = s.modified_segment
+             and c.account_id = s.account_id and c.report_month = s.report_month
+             and r.refused_md5 = case s.modified_segment when 'B' then c.b when 'C' then c.c else c.h end"""
     )
 
 
@@ -195,7 +218,9 @@ def _record_214(con: duckdb.DuckDBPyConnection, name: str) -> None:
 def _replace_and_delete(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(
         """insert into audit.bureau_replaced
-           select ?, line_no, account_id, report_month, file_name, line, record_md5 from deleted""",
+           select ?, line_no, account_id, report_month, file_name, line, rpt_date_code, record_md5,
+                  segment_b_md5, segment_c_md5, segment_h_md5
+           from deleted""",
         [name],
     )
     con.execute(
@@ -207,7 +232,8 @@ def _replace_and_delete(con: duckdb.DuckDBPyConnection, name: str) -> None:
 def _record_212(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(
         """insert into audit.bureau_replaced
-           select ?, m.line_no, m.account_id, m.report_month, v.file_name, v.line, v.record_md5
+           select ?, m.line_no, m.account_id, m.report_month, v.file_name, v.line, v.rpt_date_code, v.record_md5,
+                  v.segment_b_md5, v.segment_c_md5, v.segment_h_md5
            from modifications as m join audit.bureau_view as v using (account_id, report_month)""",
         [name],
     )

@@ -55,14 +55,42 @@ DDL = (
         line integer not null
     )""",
     """create table if not exists audit.bureau_replaced (
-        -- what each correction line replaced or deleted in the bureau's view
+        -- what each correction line replaced or deleted: the bureau's view row as it stood (what a
+        -- refused correction gives back)
         file_name varchar not null,
         line integer not null,
         account_id varchar not null,
         report_month date not null,
         replaced_file_name varchar not null,
         replaced_line integer not null,
-        replaced_record_md5 varchar not null
+        replaced_rpt_date_code varchar not null,
+        replaced_record_md5 varchar not null,
+        replaced_segment_b_md5 varchar not null,
+        replaced_segment_c_md5 varchar,
+        replaced_segment_h_md5 varchar not null
+    )""",
+    """create table if not exists audit.bureau_feedback (
+        feedback_file varchar primary key,   -- the bureau's .fbk, applied once
+        file_name varchar not null,          -- the file it answers
+        sha256 varchar not null,
+        refused bigint not null,
+        applied_at timestamptz not null
+    )""",
+    """create table if not exists audit.bureau_refused (
+        -- a line the bureau's feedback refused: it left the bureau's view, and is sent again only
+        -- once what it carried changed (refused_md5: the record's, the segment's for a 212)
+        feedback_file varchar not null,
+        file_name varchar not null,
+        line integer not null,
+        record_type varchar not null,
+        account_id varchar not null,
+        report_month date,
+        modified_segment varchar,
+        deleted_through date,
+        refused_md5 varchar,
+        code varchar not null,
+        message varchar not null,
+        refused_at timestamptz not null
     )""",
     """create table if not exists audit.submission_holds (
         report_month date not null,

@@ -14,6 +14,7 @@ import duckdb
 
 from bureau import layout
 from bureau.corrections import correct
+from bureau.feedback import waiting_refusals
 from bureau.files import SubmissionError, Written, check_folder, recover, write_file
 from bureau.ledger import ensure_ledger
 from bureau.records import RULES, line_sql, mapped_sql, segments_sql
@@ -105,6 +106,13 @@ def submit_months(
         )
         + ")"
     )
+    refused = "(account_id, report_month) in (select account_id, report_month from audit.bureau_refused)"
+    waiting_refusals(
+        con,
+        f"""(select account_id, report_month, md5(concat(md5(segment_b), md5(segment_c), md5(segment_h))) as record_md5
+             from (select *, {segments_sql()} from candidates where {refused}))""",
+    )
+    con.execute("delete from candidates where (account_id, report_month) in (from waiting)")
     _hold(con, generated_at)
     for month in months:
         result = _submit_one(con, month, out_dir, org, generated_at, max_held_share)

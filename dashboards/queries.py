@@ -174,6 +174,12 @@ def submission_holds() -> pd.DataFrame:
     )
 
 
+def submission_refusals() -> pd.DataFrame:
+    return published.frame(
+        "select code, record_type, file_name, records_refused, accounts_refused from submission_refusals order by 1, 3"
+    )
+
+
 def queryable_columns() -> pd.DataFrame:
     """What an analyst can query: every published relation and its columns."""
     return published.frame(

@@ -1,4 +1,5 @@
-"""Unattended operation: a monthly schedule and a sensor on the landing zone start the monthly job.
+"""Unattended operation: a monthly schedule and a sensor on the landing zone start the monthly job;
+a sensor on the feedback folder applies each feedback file the bureau sends back.
 
 A batch is ready when its `_manifest.json` is there (the source system writes it last). Every
 run that loads a batch carries the batch's fingerprint (month + manifest digest) as a tag, so a
@@ -25,10 +26,10 @@ from dagster import (
 
 from ingestion.contract import MANIFEST_NAME
 from ingestion.errors import WarehouseError
-from ingestion.manifest import batch_fingerprint, landing_batches
+from ingestion.manifest import batch_fingerprint, file_sha256, landing_batches
 from ingestion.months import BUSINESS_TIMEZONE, shift_month
 from orchestration import settings
-from orchestration.jobs import monthly_batch_job
+from orchestration.jobs import bureau_feedback_job, monthly_batch_job
 from orchestration.partitions import batch_months
 
 
@@ -88,3 +89,24 @@ def previous_month(moment: datetime) -> str:
 )
 def monthly_batch_schedule(context: ScheduleEvaluationContext):
     return batch_run_request(previous_month(context.scheduled_execution_time), context.instance)
+
+
+@sensor(
+    job=bureau_feedback_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Applies each .fbk file put in CRW_FEEDBACK (the bureau's answer to a file), once per "
+    "contents, oldest name first.",
+)
+def feedback_sensor(context: SensorEvaluationContext):
+    folder = settings.feedback_dir()
+    files = sorted(p for p in folder.glob("*.fbk") if p.is_file() and not p.is_symlink()) if folder.is_dir() else []
+    requests = [
+        RunRequest(
+            run_key=f"{path.name}:{file_sha256(path)}",  # the same contents run once; new contents again
+            run_config={"ops": {"bureau__feedback": {"config": {"file": str(path)}}}},
+            tags={"crw/feedback": path.name},
+        )
+        for path in files
+    ]
+    return requests or SkipReason(f"no feedback file in {folder}")

@@ -259,6 +259,27 @@ def _submit_months(months: list[str] | None) -> bool:
     return all_written
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    from contextlib import closing
+
+    from bureau.feedback import apply_feedback
+    from orchestration.publish import refresh_after_submission
+    from orchestration.submission_time import submission_time
+    from orchestration.warehouse_file import connect_warehouse
+
+    path, warehouse = Path(args.file), settings.warehouse_path()
+    if not path.exists():
+        raise WarehouseError(f"no file {path}")
+    if not warehouse.is_file():
+        raise WarehouseError(f"no warehouse at {warehouse}: run `credit-reporting-warehouse run` first")
+    at = submission_time()
+    with closing(connect_warehouse(warehouse)) as con:
+        applied = apply_feedback(con, path, at)
+    print(applied.message)
+    refresh_after_submission(warehouse, settings.published_path(), f"feedback-{at:%Y%m%d%H%M%S}")
+    return 0
+
+
 def _check_submission(args: argparse.Namespace) -> int:
     from bureau.reader import read_file
 
@@ -340,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = submission_sub.add_parser("check", help="read a bureau file and print what is wrong, by line")
     check.add_argument("file", help="a .txt file written by `submit`")
     check.set_defaults(handler=_check_submission)
+
+    feedback = sub.add_parser("feedback", help="apply the bureau's feedback file (.fbk) on a file sent")
+    feedback.add_argument("file", help="the .fbk file, named like the file it answers")
+    feedback.set_defaults(handler=_feedback)
 
     status = sub.add_parser("status", help="batches loaded and row counts per layer")
     status.set_defaults(handler=_status)

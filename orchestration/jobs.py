@@ -1,8 +1,9 @@
-"""Jobs: a month's batch end to end; one batch's load alone; a full build of the models."""
+"""Jobs: a month's batch end to end; one batch's load alone; a full build of the models; the
+bureau's feedback on a file."""
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-from orchestration.assets.bureau import bureau_submission_210
+from orchestration.assets.bureau import bureau_feedback, bureau_submission_210
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
@@ -34,4 +35,11 @@ build_models_job = define_asset_job(
     executor_def=in_process_executor,
     description="dbt build of every model and test on the loaded raw tables, every month rebuilt, then "
     "publish the analytics copy.",
+)
+
+bureau_feedback_job = define_asset_job(
+    "bureau_feedback",
+    selection=AssetSelection.assets(bureau_feedback),
+    executor_def=in_process_executor,
+    description="Apply one feedback file of the bureau (config: its path) to the ledger, then publish.",
 )

@@ -15,6 +15,7 @@ FIRST_MONTH_ENV = "CRW_FIRST_MONTH"  # the first batch month Dagster partitions 
 PUBLISHED_ENV = "CRW_PUBLISHED"  # the read-only analytics copy the dashboard and ad-hoc SQL open
 MEMORY_LIMIT_ENV = "CRW_DUCKDB_MEMORY_LIMIT"
 SUBMISSIONS_ENV = "CRW_SUBMISSIONS"  # the folder the bureau files are written into
+FEEDBACK_ENV = "CRW_FEEDBACK"  # the folder the bureau's feedback files (.fbk) are put in
 ORG_CODE_ENV = "CRW_ORG_CODE"  # the 14-character data-provider code the bureau gave the lender
 MAX_HELD_SHARE_ENV = "CRW_MAX_HELD_SHARE"  # above this share of a month held (S1-S6), nothing is sent
 SUBMISSION_TIME_ENV = "CRW_SUBMISSION_TIME"  # a fixed generation time (ISO, with offset): same run, same bytes
@@ -39,6 +40,10 @@ def published_path() -> Path:
 def submissions_dir() -> Path:
     """The bureau files, beside the warehouse file by default: a ledger and its files go together."""
     return Path(os.environ.get(SUBMISSIONS_ENV, warehouse_path().parent / "submissions")).resolve()
+
+
+def feedback_dir() -> Path:
+    return Path(os.environ.get(FEEDBACK_ENV, warehouse_path().parent / "feedback")).resolve()
 
 
 def org_code() -> str:

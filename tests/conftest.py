@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from bureau_feedback_files import write_feedback
 
 from orchestration import settings
 
@@ -28,12 +29,13 @@ from orchestration.dbt_project import dbt_resource, prepare_manifest  # noqa: E4
 
 prepare_manifest()
 
-from dagster import DagsterInstance, materialize  # noqa: E402
+from dagster import DagsterInstance, build_sensor_context, materialize  # noqa: E402
 
-from orchestration.assets.bureau import bureau_submission_210  # noqa: E402
+from orchestration.assets.bureau import bureau_feedback, bureau_submission_210  # noqa: E402
 from orchestration.assets.dbt import warehouse_models  # noqa: E402
 from orchestration.assets.published import published_analytics  # noqa: E402
 from orchestration.assets.raw import raw_landing_batch  # noqa: E402
+from orchestration.automation import feedback_sensor  # noqa: E402
 from orchestration.resources import Warehouse  # noqa: E402
 from source_system import GeneratorConfig, generate_landing  # noqa: E402
 
@@ -162,7 +164,8 @@ def small_published(instance, small_warehouse, tmp_path_factory) -> tuple[Path, 
 @pytest.fixture(scope="session")
 def small_submitted(instance, small_warehouse, tmp_path_factory) -> tuple[Path, Path]:
     """A copy of the small warehouse with every month submitted by the real Dagster asset, which
-    publishes the analytics copy again after the files (the ledger's views in it). Read-only."""
+    publishes the analytics copy again after the files (the ledger's views in it), then the bureau's
+    feedback refusing two records of the last file, applied by the real sensor and asset. Read-only."""
     warehouse, build = small_warehouse
     assert build.success, failure_message(build)
     folder = tmp_path_factory.mktemp("submitted")
@@ -181,6 +184,18 @@ def small_submitted(instance, small_warehouse, tmp_path_factory) -> tuple[Path, 
         result = materialize(
             [bureau_submission_210],
             partition_key=SMALL_MONTHS[-1],
+            resources={"warehouse": warehouse_resource(copy)},
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert result.success, failure_message(result)
+        (last,) = query(copy, "select file_name from audit.bureau_files order by written_order desc limit 1")[0]
+        write_feedback(folder / "submissions" / last, copy, {2: "E101", 3: "E202"}, folder / "feedback")
+        mp.setenv(settings.FEEDBACK_ENV, str(folder / "feedback"))
+        (request,) = feedback_sensor(build_sensor_context(instance=instance))
+        result = materialize(
+            [bureau_feedback],
+            run_config=request.run_config,
             resources={"warehouse": warehouse_resource(copy)},
             instance=instance,
             raise_on_error=False,

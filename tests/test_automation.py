@@ -89,3 +89,20 @@ def test_the_monthly_job_is_backfillable_as_one_run_per_range():
     assert raw.backfill_policy is not None and raw.backfill_policy.max_partitions_per_run is None
     selected = {key.path[0] for key in job.asset_layer.selected_asset_keys}
     assert {"raw", "staging", "marts", "analytics", "published"} <= selected
+
+
+def test_the_feedback_sensor_asks_one_run_per_contents_of_each_feedback_file(tmp_path, monkeypatch):
+    from orchestration.automation import feedback_sensor
+
+    monkeypatch.setenv(settings.FEEDBACK_ENV, str(tmp_path / "feedback"))
+    with instance_for_test() as instance:
+        assert isinstance(feedback_sensor(build_sensor_context(instance=instance)), SkipReason)  # no folder yet
+        (tmp_path / "feedback").mkdir()
+        answer = tmp_path / "feedback" / "TEST00000000012026120221000010.fbk"
+        answer.write_bytes(b"first\r\n")
+        (tmp_path / "feedback" / "notes.txt").write_text("not feedback")
+        (first,) = feedback_sensor(build_sensor_context(instance=instance))
+        assert first.run_config == {"ops": {"bureau__feedback": {"config": {"file": str(answer)}}}}
+        answer.write_bytes(b"second\r\n")
+        (second,) = feedback_sensor(build_sensor_context(instance=instance))
+        assert first.run_key.startswith(answer.name) and second.run_key != first.run_key

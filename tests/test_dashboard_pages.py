@@ -170,8 +170,12 @@ def test_submissions_show_the_ledger_after_the_monthly_files(small_submitted):
     ]
     per_rule = at.dataframe[1].value
     assert dict(zip(per_rule.check.str[:2], per_rule.records_held, strict=True)) == dict(held)
+    refused = dict(query(warehouse, "select code, count(*) from audit.bureau_refused group by 1"))
+    (per_code,) = [d.value for d in at.dataframe if list(d.value.columns[:2]) == ["code", "records_refused"]]
+    assert refused == {"E101": 1, "E202": 1}
+    assert dict(zip(per_code.code, per_code.records_refused, strict=True)) == refused
     months = at.dataframe[-1].value
-    assert months.submitted.all() and int(months.records_sent.sum()) == records
+    assert months.submitted.all() and int(months.records_sent.sum()) == records - 2  # the refused left the view
     assert int((months.records_sent + months.records_held + months.waiting).sum()) == int(months.records_in_mart.sum())
     rendered = _rendered(at)  # counts only: no account id, name or identity number
     for account_id, full_name, id_number in query(

@@ -1,5 +1,6 @@
-"""Submissions: the files sent to the bureau, their records per occasion code, what is held back
-and which months are not submitted yet. Counts from the ledger's analytics views only (R15)."""
+"""Submissions: the files sent to the bureau, their records per occasion code, what is held back,
+what the bureau's feedback refused and which months are not submitted yet. Counts from the ledger's
+analytics views only (R15)."""
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +20,8 @@ OCCASIONS = {  # column -> label (R19)
 page_header(
     "Submissions",
     "The 210 files written for the bureau (audit.bureau_files), their records per reporting-occasion code, "
-    "the records the checks before sending (S1-S6) hold back, and the built months not submitted yet.",
+    "the records the checks before sending (S1-S6) hold back, the records the bureau's feedback refused per "
+    "code, and the built months not submitted yet.",
 )
 months = queries.submission_months()
 if months.empty:
@@ -27,6 +29,7 @@ if months.empty:
     st.stop()
 files = queries.submission_files()
 holds = queries.submission_holds()
+refusals = queries.submission_refusals()
 waiting = months[~months.submitted]
 
 reports = files[files.record_type == "210"]
@@ -77,6 +80,15 @@ else:
             hide_index=True,
             width="stretch",
         )
+
+st.subheader("Records refused by the bureau per code")
+if refusals.empty:
+    st.success("The bureau's feedback refused no record.")
+else:
+    per_code = refusals.groupby("code", as_index=False)[["records_refused", "accounts_refused"]].sum()
+    st.dataframe(per_code, hide_index=True, width="stretch")
+    with st.expander("Per file"):
+        st.dataframe(refusals, hide_index=True, width="stretch")
 
 st.subheader("Reporting months")
 st.dataframe(

@@ -1,5 +1,6 @@
-"""The bureau's 210 file of each month, written after the month's build passed and was published;
-the analytics copy is published again after it, with the ledger's views."""
+"""The bureau's files of each month (corrections, then the 210), written after the month's build
+passed and was published, and the bureau's feedback on them; the analytics copy is published again
+after each, with the ledger's views."""
 
 from pathlib import Path
 
@@ -9,12 +10,14 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
+    Config,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+from bureau.feedback import FeedbackError, apply_feedback
 from bureau.reader import read_file
 from bureau.submit import SubmissionError, check_org_code, submit_months, unsubmitted_months
 from orchestration import settings
@@ -90,3 +93,34 @@ def bureau_submission_210(context: AssetExecutionContext, warehouse: Warehouse):
     )
     if held_back:
         raise Failure(description=held_back[0], allow_retries=False)
+
+
+class FeedbackFile(Config):
+    file: str  # a .fbk file, in CRW_FEEDBACK when the sensor starts the run
+
+
+@asset(
+    key=AssetKey(["bureau", "feedback"]),
+    group_name="bureau",
+    kinds={"duckdb"},
+    description="The bureau's feedback on one file: the records it refused leave audit.bureau_view "
+    "(kept in audit.bureau_refused with code and message) and are sent again once their data changed; "
+    "a feedback file naming what the ledger does not hold is refused whole.",
+)
+def bureau_feedback(context: AssetExecutionContext, config: FeedbackFile, warehouse: Warehouse):
+    try:
+        with warehouse.connect() as con:
+            applied = apply_feedback(con, Path(config.file), submission_time())
+    except FeedbackError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    context.log.info(applied.message)
+    refresh_after_submission(Path(warehouse.database_path), settings.published_path(), context.run.run_id)
+    return MaterializeResult(
+        metadata={
+            "feedback_file": applied.feedback_file,
+            "answers": applied.file_name,
+            "refused": applied.refused,
+            "refused_per_code": MetadataValue.json(applied.per_code),
+            "applied_before": applied.already,
+        }
+    )
