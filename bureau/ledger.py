@@ -107,5 +107,49 @@ DDL = (
 
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    _upgrade_ledger_before_corrections(con)
     for statement in DDL:
         con.execute(statement)
+
+
+def _upgrade_ledger_before_corrections(con: duckdb.DuckDBPyConnection) -> None:
+    """A ledger written before corrections existed (no `written_order`): its two tables rebuilt in
+    the current layout, the order written from the generation times, and its 210 lines (all the
+    bureau was ever sent) as the bureau's view. One transaction: upgraded whole or not at all."""
+    columns = {
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'audit' and table_name = 'bureau_files'"
+        ).fetchall()
+    }
+    if not columns or "written_order" in columns:
+        return
+    con.execute("begin transaction")
+    try:
+        con.execute("alter table audit.bureau_files rename to bureau_files_before_corrections")
+        con.execute("alter table audit.bureau_records rename to bureau_records_before_corrections")
+        for statement in DDL:
+            con.execute(statement)
+        con.execute(
+            """insert into audit.bureau_files
+               select file_name, record_type, serial,
+                      row_number() over (order by generated_at, submission_month, file_name),
+                      generated_at, submission_month, report_months, records, sha256
+               from audit.bureau_files_before_corrections"""
+        )
+        con.execute(
+            """insert into audit.bureau_records by name
+               select * from audit.bureau_records_before_corrections"""
+        )
+        con.execute(
+            """insert into audit.bureau_view
+               select account_id, report_month, rpt_date_code, record_md5, segment_b_md5, segment_c_md5,
+                      segment_h_md5, file_name, line
+               from audit.bureau_records_before_corrections"""
+        )
+        con.execute("drop table audit.bureau_files_before_corrections")
+        con.execute("drop table audit.bureau_records_before_corrections")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

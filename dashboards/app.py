@@ -17,6 +17,7 @@ st.navigation(
             VIEWS / "reporting.py", title="Reporting months", icon=":material/calendar_month:", url_path="reporting"
         ),
         st.Page(VIEWS / "submissions.py", title="Submissions", icon=":material/outbox:", url_path="submissions"),
+        st.Page(VIEWS / "compliance.py", title="Compliance", icon=":material/policy:", url_path="compliance"),
         st.Page(VIEWS / "data_quality.py", title="Data quality", icon=":material/verified:", url_path="data-quality"),
         st.Page(VIEWS / "sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
     ]

@@ -31,6 +31,7 @@ PAGES = {
     "waves": ("waves", 3),
     "reporting": ("reporting", 3),
     "submissions": ("submissions", 1),
+    "compliance": ("compliance", 0),
     "data-quality": ("data-quality", 0),
     "sql": ("sql", 0),
 }

@@ -180,6 +180,16 @@ def submission_refusals() -> pd.DataFrame:
     )
 
 
+def loaded_months() -> list[str]:
+    """The reporting months (P1): the months of the batches loaded, oldest first."""
+    return list(
+        published.frame(
+            """select distinct strftime(batch_month, '%Y-%m') as month from load_batches
+               where status in ('LOADED', 'LOADED_WITH_QUARANTINE') order by 1"""
+        ).month
+    )
+
+
 def queryable_columns() -> pd.DataFrame:
     """What an analyst can query: every published relation and its columns."""
     return published.frame(

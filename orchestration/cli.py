@@ -280,6 +280,35 @@ def _feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    import json
+    from contextlib import closing
+
+    import duckdb
+
+    from compliance.explain import ExplainError, Query, as_text, explain
+    from orchestration.warehouse_file import connect_warehouse
+
+    if args.month and not is_batch_month(args.month):
+        raise WarehouseError(f"{args.month!r} is not a month YYYY-MM")
+    if args.account and not args.month:
+        raise WarehouseError("explain --account needs --month YYYY-MM")
+    warehouse = settings.warehouse_path()
+    if not warehouse.is_file():
+        raise WarehouseError(f"no warehouse at {warehouse}: run `credit-reporting-warehouse run` first")
+    with closing(connect_warehouse(warehouse, read_only=True)) as con:
+        try:
+            answer = explain(con, Query(args.customer, args.account, args.month))
+        except duckdb.CatalogException:
+            raise ExplainError(
+                f"the warehouse {warehouse} has no compliance views yet: run `credit-reporting-warehouse run`"
+            ) from None
+    print(json.dumps(answer, default=str, ensure_ascii=False, indent=2) if args.json else as_text(answer), end="")
+    if args.json:
+        print()
+    return 0
+
+
 def _check_submission(args: argparse.Namespace) -> int:
     from bureau.reader import read_file
 
@@ -365,6 +394,16 @@ def build_parser() -> argparse.ArgumentParser:
     feedback = sub.add_parser("feedback", help="apply the bureau's feedback file (.fbk) on a file sent")
     feedback.add_argument("file", help="the .fbk file, named like the file it answers")
     feedback.set_defaults(handler=_feedback)
+
+    explain_ = sub.add_parser(
+        "explain", help="why a customer (or an account) was reported or not in a month, and what was sent"
+    )
+    who = explain_.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer", metavar="C", help="a customer key (e.g. C00000013)")
+    who.add_argument("--account", metavar="A", help="an account id (with --month)")
+    explain_.add_argument("--month", metavar="YYYY-MM", help="one reporting month (default: every month loaded)")
+    explain_.add_argument("--json", action="store_true", help="the answer as JSON, for machines")
+    explain_.set_defaults(handler=_explain)
 
     status = sub.add_parser("status", help="batches loaded and row counts per layer")
     status.set_defaults(handler=_status)

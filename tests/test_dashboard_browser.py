@@ -42,6 +42,7 @@ def test_every_page_loads(dashboard):
         "waves": "Invitation waves",
         "reporting": "Reporting months",
         "submissions": "Submissions",
+        "compliance": "Compliance",
         "data-quality": "Data quality",
         "sql": "SQL",
     }
@@ -135,3 +136,17 @@ def test_the_dashboard_serves_while_a_run_writes_the_warehouse(small_published, 
         assert run_after != "before"
         browser.open_page(page, url, "overview")
         assert run_after[:8] in page.inner_text("body")
+
+
+def test_compliance_answers_a_customer_key_typed_in(dashboard, small_submitted):
+    url, page = dashboard
+    customer, account = query(
+        small_submitted[0], "select customer_id, min(account_id) from marts.credit_report_monthly group by 1 limit 1"
+    )[0]
+    browser.open_page(page, url, "compliance")
+    box = page.locator('[data-testid="stTextInput"] input')
+    box.fill(customer)
+    box.press("Enter")
+    page.get_by_text(f"Account {account}").first.wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+    assert f"Customer {customer}" in page.inner_text("body")

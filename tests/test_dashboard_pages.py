@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import dbt_build, load_all, publish, query
 from landing_builder import edit_csv
@@ -17,7 +18,7 @@ from orchestration import settings
 
 VIEWS = Path(published.__file__).parent / "views"
 APP = VIEWS.parent / "app.py"
-PAGES = ["overview", "cohorts", "waves", "reporting", "submissions", "data_quality", "sql"]
+PAGES = ["overview", "cohorts", "waves", "reporting", "submissions", "compliance", "data_quality", "sql"]
 
 
 @pytest.fixture(autouse=True)
@@ -183,6 +184,47 @@ def test_submissions_show_the_ledger_after_the_monthly_files(small_submitted):
     ):
         assert account_id.encode() not in rendered and id_number.encode() not in rendered
         assert full_name.encode() not in rendered
+
+
+def test_compliance_explains_a_customer_by_key_as_the_command_does(small_submitted):
+    from compliance.explain import Query, explain
+
+    warehouse, target = small_submitted
+    customer = query(
+        warehouse,
+        """select customer_id from marts.credit_report_monthly group by 1
+           having count(distinct account_id) > 1 order by count(*) desc, 1 limit 1""",
+    )[0][0]
+    at = run_page("compliance")
+    assert at.info[0].value.startswith("Enter a customer key")
+    at.text_input(key="customer").input(customer).run()
+    assert not at.exception and not at.error and not at.warning
+    with duckdb.connect(str(target), read_only=True) as con:
+        expected = explain(con, Query(customer=customer))
+    tables = [d.value for d in at.dataframe if "kept out by" in d.value.columns]
+    assert len(tables) == len(expected["accounts"]) > 1
+    for table, account in zip(tables, expected["accounts"], strict=True):
+        assert list(table.month) == [m["month"] for m in account["months"]]
+        assert list(table.reported) == [m["reported"] for m in account["months"]]
+    reported = sum(int(t.reported.sum()) for t in tables)
+    assert (
+        reported
+        == query(warehouse, "select count(*) from marts.credit_report_monthly where customer_id = ?", [customer])[0][0]
+    )
+    rendered = _rendered(at)
+    for row in query(
+        warehouse,
+        "select id_number, full_name, phone from staging.stg_landing__customers where customer_id = ?",
+        [customer],
+    ):
+        assert not [v for v in row if v and v.encode() in rendered]
+    month = expected["accounts"][0]["first_reportable_month"]
+    at.selectbox(key="month").select(month).run()
+    assert [len(d.value) for d in at.dataframe if "kept out by" in d.value.columns][0] == 1
+    at.text_input(key="customer").input("C99999999").run()
+    assert at.warning[0].value == "no customer C99999999 in the warehouse"
+    at.text_input(key="customer").input("x' or 1=1 --").run()
+    assert at.error[0].value.startswith("A customer key is letters, digits")
 
 
 def test_data_quality_shows_the_loads(small_published):

@@ -24,7 +24,12 @@ def test_definitions_hold_one_raw_asset_per_landing_file_and_the_dbt_models():
     parents = graph.get(AssetKey(["staging", "stg_landing__bills"])).parent_keys
     assert parents == {AssetKey(["raw", "bills"])}
     assert graph.get(AssetKey(["raw", "bills"])).partitions_def is not None
-    assert {job.name for job in defs.resolve_all_job_defs()} >= {"monthly_batch", "load_batch", "build_models", "bureau_feedback"}
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {
+        "monthly_batch",
+        "load_batch",
+        "build_models",
+        "bureau_feedback",
+    }
 
 
 def test_the_published_copy_follows_every_analytics_model():

@@ -1,0 +1,1 @@
+"""Compliance: why a customer was reported, or not, and what was sent."""
