@@ -11,8 +11,10 @@ same answer; no personal data in it (R15): the customer key, account ids and agr
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -129,7 +131,8 @@ def _account(con, account: dict, authorizations: list[dict], loaded: list[str], 
         "first_reportable_month": min(records) if records else None,
     }
     months = [month] if month else [m for m in loaded if m >= account["opened_month"]]
-    return {**account, "months": [_month(con, account, records.get(m), m, loaded) for m in months]}
+    history = _History.read(con, account["account_id"])
+    return {**account, "months": [_month(history, account, records.get(m), m, loaded) for m in months]}
 
 
 def _why_no_consent(product: str, authorizations: list[dict]) -> str:
@@ -150,22 +153,15 @@ def _r4(account: dict, consent: dict | None) -> str | None:
     return None
 
 
-def _month(con, account: dict, record: dict | None, month: str, loaded: list[str]) -> dict:
+def _month(history: _History, account: dict, record: dict | None, month: str, loaded: list[str]) -> dict:
     consent = account["consent"]
 
     def out(rule: str, detail: str) -> dict:
         return {"month": month, "reported": False, "rule": rule, "detail": detail}
 
     if month not in loaded:
-        refused = con.execute(
-            "select count(*) from analytics.load_batches where strftime(batch_month, '%Y-%m') = ?", [month]
-        ).fetchone()[0]
-        return out(
-            "month not loaded",
-            "no batch of the month was loaded"
-            + (" (its sendings were refused: see `status`)" if refused else "")
-            + " (P1)",
-        )
+        refused = " (its sendings were refused: see `status`)" if month in history.attempted else ""
+        return out("month not loaded", f"no batch of the month was loaded{refused} (P1)")
     if month < account["opened_month"]:
         return out("not open", f"opened on {account['opened_on']} (R3)")
     if account["closed_month"] and account["closed_month"] < month:
@@ -187,83 +183,119 @@ def _month(con, account: dict, record: dict | None, month: str, loaded: list[str
         "record": record,
         "status": STATUSES.get(record["month_status"], record["month_status"]),
         "occasion": OCCASIONS.get(record["report_reason_code"], record["report_reason_code"]),
-        "past_due_bills": _past_due_bills(con, account["account_id"], month),
-        "late_bill": _late_bill(con, account["account_id"], month) if record["month_status"] == "M" else None,
-        **_sent(con, account["account_id"], month),
+        "past_due_bills": history.past_due_bills(month),
+        "late_bill": history.late_bill(month) if record["month_status"] == "M" else None,
+        **history.sent(month),
     }
 
 
-def _past_due_bills(con, account_id: str, month: str) -> list[dict]:
-    """R8, R9, P3, P4: the bills due before the month's last day not covered by the payments up to
-    it, each with what FIFO leaves of it uncovered."""
-    return _rows(
-        con,
-        """with cut as (select last_day(?::date) as day),
-                paid as (select coalesce(sum(amount), 0) as total from analytics.compliance_repayments, cut
-                         where account_id = ? and paid_on <= cut.day)
-           select bill_id, due_date, amount_due, least(amount_due, cumulative_due - paid.total) as uncovered,
-                  cut.day - due_date as days_past_due
-           from analytics.compliance_bills, cut, paid
-           where account_id = ? and amount_due > 0 and due_date < cut.day
-             and (covered_on is null or covered_on > cut.day)
-           order by due_date, bill_id""",
-        [f"{month}-01", account_id, account_id],
-    )
+@dataclass(frozen=True)
+class _History:
+    """One account's bills, repayments and ledger lines, read once; each month is answered from them."""
+
+    bills: list[dict]
+    repayments: list[dict]
+    lines: list[dict]
+    held: dict[date, dict]  # report month -> the bureau's view row
+    holds: dict[date, dict]  # report month -> the check holding it back
+    submitted: set[str]
+    attempted: set[str]  # months with a load attempt, loaded or refused
+
+    @classmethod
+    def read(cls, con, account_id: str) -> _History:
+        def rows(sql: str) -> list[dict]:
+            return _rows(con, sql, [account_id])
+
+        return cls(
+            bills=rows(
+                """select bill_id, due_date, due_month, amount_due, cumulative_due, covered_on
+                   from analytics.compliance_bills where account_id = ? and amount_due > 0 order by due_date, bill_id"""
+            ),
+            repayments=rows("select paid_on, amount from analytics.compliance_repayments where account_id = ?"),
+            lines=rows(
+                """select file_name, line, record_type, modified_segment, report_month, deleted_through, generated_at,
+                          refused_code
+                   from analytics.compliance_ledger_lines where account_id = ? order by written_order, line"""
+            ),
+            held={
+                r.pop("report_month"): r
+                for r in rows(
+                    "select report_month, file_name, line from analytics.compliance_bureau_view where account_id = ?"
+                )
+            },
+            holds={
+                r.pop("report_month"): r
+                for r in rows("select report_month, rule, detail from analytics.compliance_holds where account_id = ?")
+            },
+            submitted={
+                r[0]
+                for r in con.execute(
+                    "select strftime(report_month, '%Y-%m') from analytics.submission_months where submitted"
+                ).fetchall()
+            },
+            attempted={
+                r[0]
+                for r in con.execute(
+                    "select distinct strftime(batch_month, '%Y-%m') from analytics.load_batches"
+                ).fetchall()
+            },
+        )
+
+    def past_due_bills(self, month: str) -> list[dict]:
+        """R8, R9, P3, P4: the bills due before the month's last day that the payments made up to it
+        do not cover, each with what FIFO leaves of it uncovered."""
+        cut = _month_end(month)
+        paid = sum((r["amount"] for r in self.repayments if r["paid_on"] <= cut), Decimal(0))
+        return [
+            {
+                "bill_id": b["bill_id"],
+                "due_date": b["due_date"],
+                "amount_due": b["amount_due"],
+                "uncovered": min(b["amount_due"], b["cumulative_due"] - paid),
+                "days_past_due": (cut - b["due_date"]).days,
+            }
+            for b in self.bills
+            if b["due_date"] < cut and (b["covered_on"] is None or b["covered_on"] > cut)
+        ]
+
+    def late_bill(self, month: str) -> dict | None:
+        """R10 `M`: the first bill due in the month covered after its due date, by the month's end."""
+        cut = _month_end(month)
+        for b in self.bills:
+            if f"{b['due_month']:%Y-%m}" == month and b["covered_on"] and b["due_date"] < b["covered_on"] <= cut:
+                return {k: b[k] for k in ("bill_id", "due_date", "amount_due", "covered_on")}
+        return None
+
+    def sent(self, month: str) -> dict:
+        """The ledger's lines that sent, changed or deleted the month's record, and where it stands."""
+        first = date.fromisoformat(f"{month}-01")
+        lines = [
+            {k: v for k, v in line.items() if k not in ("report_month", "deleted_through")}
+            for line in self.lines
+            if (line["record_type"] in ("210", "212") and line["report_month"] == first)
+            or (line["record_type"] == "213" and line["report_month"] <= first <= line["deleted_through"])
+            or line["record_type"] == "214"
+        ]
+        if first in self.held:
+            row = self.held[first]
+            return {
+                "sent": lines,
+                "at_the_bureau": f"held by the bureau as set by {row['file_name']} line {row['line']}",
+            }
+        if first in self.holds:
+            where = f"held back by {self.holds[first]['rule']}: {self.holds[first]['detail']}"
+        elif lines and lines[-1]["refused_code"]:
+            where = f"refused by the bureau (code {lines[-1]['refused_code']}): sent again once the record changes"
+        elif month not in self.submitted:
+            where = f"not sent yet: {month} is not submitted"
+        else:
+            where = "not held by the bureau: the next submission run sends it"
+        return {"sent": lines, "at_the_bureau": where}
 
 
-def _late_bill(con, account_id: str, month: str) -> dict | None:
-    found = _rows(
-        con,
-        """select bill_id, due_date, amount_due, covered_on from analytics.compliance_bills
-           where account_id = ? and amount_due > 0 and due_month = ?::date and covered_on > due_date
-             and covered_on <= last_day(?::date)
-           order by due_date, bill_id limit 1""",
-        [account_id, f"{month}-01", f"{month}-01"],
-    )
-    return found[0] if found else None
-
-
-def _sent(con, account_id: str, month: str) -> dict:
-    """The ledger's lines that sent, changed or deleted the record, and where it stands."""
-    first = f"{month}-01"
-    lines = _rows(
-        con,
-        """select file_name, line, record_type, modified_segment, generated_at, refused_code
-           from analytics.compliance_ledger_lines
-           where account_id = ?
-             and (record_type in ('210', '212') and report_month = ?::date
-                  or record_type = '213' and ?::date between report_month and deleted_through
-                  or record_type = '214')
-           order by written_order, line""",
-        [account_id, first, first],
-    )
-    held = _rows(
-        con,
-        "select file_name, line from analytics.compliance_bureau_view where account_id = ? and report_month = ?::date",
-        [account_id, first],
-    )
-    if held:
-        return {
-            "sent": lines,
-            "at_the_bureau": f"held by the bureau as set by {held[0]['file_name']} line {held[0]['line']}",
-        }
-    hold = _rows(
-        con,
-        "select rule, detail from analytics.compliance_holds where account_id = ? and report_month = ?::date",
-        [account_id, first],
-    )
-    submitted = _one(
-        con, "select count(*) from analytics.submission_months where report_month = ?::date and submitted", [first]
-    )
-    if hold:
-        where = f"held back by {hold[0]['rule']}: {hold[0]['detail']}"
-    elif lines and lines[-1]["refused_code"]:
-        where = f"refused by the bureau (code {lines[-1]['refused_code']}): sent again once the record changes"
-    elif not submitted:
-        where = f"not sent yet: {month} is not submitted"
-    else:
-        where = "not held by the bureau: the next submission run sends it"
-    return {"sent": lines, "at_the_bureau": where}
+def _month_end(month: str) -> date:
+    year, number = map(int, month.split("-"))
+    return date(year, number, calendar.monthrange(year, number)[1])
 
 
 def _quarantined(con, customer: str, accounts: list[str]) -> list[dict]:

@@ -109,10 +109,10 @@ def wait_rendered(page, charts: int) -> None:
         )
 
 
-def open_page(page, url: str, name: str) -> float:
-    """Load one dashboard page and wait until it is rendered; seconds it took."""
+def open_page(page, url: str, name: str, query: str = "") -> float:
+    """Load one dashboard page (with this query string) and wait until it is rendered; seconds it took."""
     path, charts = PAGES[name]
     started = time.perf_counter()
-    page.goto(f"{url}/{path}")
+    page.goto(f"{url}/{path}" + (f"?{query}" if query else ""))
     wait_rendered(page, charts)
     return time.perf_counter() - started

@@ -10,6 +10,7 @@ finishes on the old file, which the rename leaves intact for it.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,13 +32,29 @@ class Publication:
     table_rows: dict[str, int]
 
 
-def publish_analytics(warehouse: Path, target: Path, run_id: str) -> Publication:
-    """Copy the warehouse's analytics relations into `target`, replacing it atomically."""
+# The analytics relations over the ledger (audit.bureau_*, submission_holds, submitted_months):
+# all a submission run or a feedback file changes.
+LEDGER_RELATIONS = (
+    "compliance_bureau_view",
+    "compliance_holds",
+    "compliance_ledger_lines",
+    "submission_files",
+    "submission_holds",
+    "submission_months",
+    "submission_refusals",
+)
+
+
+def publish_analytics(warehouse: Path, target: Path, run_id: str, only: tuple[str, ...] = ()) -> Publication:
+    """Copy the warehouse's analytics relations into `target`, replacing it atomically; with `only`,
+    the current copy with just those relations copied again (the others have not changed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # DuckDB names a file's catalog after its stem: neither may be called like the schema inside.
     building = target.with_name(f"{target.stem}-building-{os.getpid()}{target.suffix}")
     _remove_with_wal(building)
     published_at = datetime.now(UTC)
+    if only:
+        shutil.copyfile(target, building)  # checkpointed when published: the file is the whole copy
     con = duckdb.connect(str(building))
     try:
         con.execute(f"attach {sql_string(warehouse)} as warehouse (read_only)")
@@ -48,13 +65,15 @@ def publish_analytics(warehouse: Path, target: Path, run_id: str) -> Publication
                 " where table_catalog = 'warehouse' and table_schema = ? order by table_name",
                 [SCHEMA],
             ).fetchall()
+            if not only or row[0] in only
         ]
-        con.execute(f"create schema {SCHEMA}")
+        con.execute(f"create schema if not exists {SCHEMA}")
         rows = {}
         for name in names:
-            con.execute(f"create table {SCHEMA}.{name} as select * from warehouse.{SCHEMA}.{name}")
+            con.execute(f"create or replace table {SCHEMA}.{name} as select * from warehouse.{SCHEMA}.{name}")
             rows[name] = con.execute(f"select count(*) from {SCHEMA}.{name}").fetchone()[0]
         con.execute("detach warehouse")
+        con.execute(f"drop table if exists {SCHEMA}.{PUBLICATION_TABLE}")
         as_of = con.execute(f"select strftime(max(month), '%Y-%m') from {SCHEMA}.rollout_coverage").fetchone()[0]
         con.execute(
             f"create table {SCHEMA}.{PUBLICATION_TABLE} as select ?::timestamptz as published_at, ? as run_id,"
@@ -79,8 +98,10 @@ def _remove_with_wal(path: Path) -> None:
 
 
 def refresh_after_submission(warehouse: Path, target: Path, run_id: str) -> Publication | None:
-    """Publish again after a submission run, so the dashboard's Submissions page shows the ledger as
-    it now is. Only a passing build publishes first: without a copy yet, nothing is published."""
+    """Publish the ledger's relations again after a submission run or a feedback file, so the
+    Submissions and Compliance pages show the ledger as it now is; the rest of the copy is kept (at
+    1M the ledger's relations are ~7 s of the copy's ~42). Only a passing build publishes first:
+    without a copy, nothing is published."""
     if not target.is_file():
         return None
-    return publish_analytics(warehouse, target, run_id)
+    return publish_analytics(warehouse, target, run_id, only=LEDGER_RELATIONS)

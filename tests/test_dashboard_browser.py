@@ -150,3 +150,6 @@ def test_compliance_answers_a_customer_key_typed_in(dashboard, small_submitted):
     page.get_by_text(f"Account {account}").first.wait_for()
     assert page.locator(EXCEPTION).count() == 0
     assert f"Customer {customer}" in page.inner_text("body")
+    assert page.url.endswith(f"?customer={customer}")  # the answer can be linked to
+    browser.open_page(page, url, "compliance", f"customer={customer}")
+    page.get_by_text(f"Account {account}").first.wait_for()

@@ -35,7 +35,7 @@ def test_definitions_hold_one_raw_asset_per_landing_file_and_the_dbt_models():
 def test_the_published_copy_follows_every_analytics_model():
     graph = defs.resolve_asset_graph()
     analytics = {key for key in graph.get_all_asset_keys() if key.path[0] == "analytics"}
-    assert len(analytics) == 11
+    assert len(analytics) == 22
     assert graph.get(AssetKey(["published", "analytics"])).parent_keys == analytics
     # held rows are counted from the quarantine tables the loader writes beside raw
     quarantine = graph.get(AssetKey(["analytics", "quarantine_summary"])).parent_keys

@@ -3,6 +3,7 @@ dbt build that passed, and readable while a writer holds the warehouse."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from orchestration import settings
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.dbt_project import dbt_resource
-from orchestration.publish import publish_analytics
+from orchestration.publish import LEDGER_RELATIONS, publish_analytics, refresh_after_submission
 from orchestration.resources import Warehouse
 
 
@@ -139,3 +140,31 @@ def test_the_build_job_publishes_only_after_the_dbt_build_passed(instance, small
     assert "not_null_credit_report_monthly_credit_limit" in failed
     assert not result.asset_materializations_for_node("published__analytics")
     assert not target.exists()
+
+
+def test_after_a_submission_only_the_ledger_relations_are_published_again(small_warehouse, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(small_warehouse[0], warehouse)
+    target = tmp_path / "published" / "analytics_snapshot.duckdb"
+    publish_analytics(warehouse, target, "build-run")
+    before = published_tables(target)
+    with duckdb.connect(str(warehouse)) as con:  # the ledger changes; so, here, does a mart
+        con.execute(
+            "insert into audit.submission_holds values ('2024-03-01', 'A1', 'S5', 'TotOverd 2 > AcctBal 1', now())"
+        )
+        con.execute("delete from marts.fct_rollout_coverage")
+    refresh_after_submission(warehouse, target, "submission-run")
+    after = published_tables(target)
+    assert after["analytics.submission_holds"] == before["analytics.submission_holds"] + 1
+    assert after["analytics.compliance_holds"] == before["analytics.compliance_holds"] + 1
+    assert after["analytics.rollout_coverage"] == before["analytics.rollout_coverage"] > 0  # kept from the copy
+    assert set(after) == set(before) and run_id(target) == "submission-run"
+
+
+def test_the_ledger_relations_are_every_analytics_model_over_the_ledger():
+    reading = {
+        path.stem.removeprefix("analytics__")
+        for path in (settings.DBT_PROJECT_DIR / "models" / "analytics").glob("*.sql")
+        if re.search(r"source\('audit', '(bureau_\w+|submission_holds|submitted_months)'\)", path.read_text())
+    }
+    assert reading == set(LEDGER_RELATIONS)

@@ -28,8 +28,13 @@ page_header(
 )
 months = queries.loaded_months()
 left, right = st.columns([2, 1])
-customer = left.text_input("Customer key", placeholder="C00000013", key="customer").strip()
+# the key is in the address (?customer=C00000013): an answer can be linked to
+customer = left.text_input(
+    "Customer key", value=st.query_params.get("customer", ""), placeholder="C00000013", key="customer"
+).strip()
 month = right.selectbox("Month", [EVERY_MONTH, *reversed(months)], key="month")
+if customer:
+    st.query_params["customer"] = customer
 if not customer:
     st.info("Enter a customer key to see why they were reported or not.")
     page_footer()
