@@ -48,6 +48,7 @@ def main() -> None:
             warm = [browser.open_page(page, url, path, query) for _ in range(args.rounds)]
             print(f"{path:<14}{cold:>8.2f}{statistics.median(warm):>18.2f}")
             if args.screenshots:
+                page.wait_for_timeout(1500)  # tables draw on a canvas after the page has run
                 page.screenshot(path=str(args.screenshots / f"{path}.png"))
 
 
