@@ -33,6 +33,7 @@ from bureau.records import (
     entire_deletion_line_sql,
     mapped_sql,
     modification_line_sql,
+    record_md5_sql,
     segments_sql,
 )
 
@@ -72,7 +73,7 @@ def correct(
 def _plan(con: duckdb.DuckDBPyConnection, org: str, through: str) -> None:
     con.execute(
         f"""create or replace temp table current_records as
-            select *, md5(concat(b, c, h)) as record_md5
+            select *, {record_md5_sql("b", "c", "h")} as record_md5
             from (select account_id, report_month, "RptDateCode" as rpt_date_code,
                          md5(segment_b) as b, md5(segment_c) as c, md5(segment_h) as h
                   from (select *, {segments_sql()}
@@ -240,17 +241,18 @@ def _record_212(con: duckdb.DuckDBPyConnection, name: str) -> None:
     # the held record once its changed segments are replaced: the mart's (a record failing the
     # checks has none of its segments replaced)
     con.execute(
-        """create or replace temp table modified_view as
-           select account_id, report_month, any_value(b) as b, any_value(c) as c, any_value(h) as h,
-                  max(line_no) as line
-           from modifications group by account_id, report_month"""
+        f"""create or replace temp table modified_view as
+            select *, {record_md5_sql("b", "c", "h")} as record_md5
+            from (select account_id, report_month, any_value(b) as b, any_value(c) as c, any_value(h) as h,
+                         max(line_no) as line
+                  from modifications group by account_id, report_month)"""
     )
     con.execute(
         """insert into audit.bureau_records (file_name, line, record_type, account_id, report_month, rpt_date,
                                               modified_segment, record_md5, segment_b_md5, segment_c_md5,
                                               segment_h_md5, consent_agreement_id, repayment_history_24m)
            select ?, m.line_no, '212', m.account_id, m.report_month, last_day(m.report_month), m.modified_segment,
-                  md5(concat(u.b, u.c, u.h)),
+                  u.record_md5,
                   case when m.modified_segment = 'B' then m.b end, case when m.modified_segment = 'C' then m.c end,
                   case when m.modified_segment = 'H' then m.h end, m.consent_agreement_id, m.repayment_history_24m
            from modifications as m join modified_view as u using (account_id, report_month)""",
@@ -258,7 +260,7 @@ def _record_212(con: duckdb.DuckDBPyConnection, name: str) -> None:
     )
     con.execute(
         """update audit.bureau_view as v
-           set segment_b_md5 = u.b, segment_c_md5 = u.c, segment_h_md5 = u.h, record_md5 = md5(concat(u.b, u.c, u.h)),
+           set segment_b_md5 = u.b, segment_c_md5 = u.c, segment_h_md5 = u.h, record_md5 = u.record_md5,
                file_name = ?, line = u.line
            from modified_view as u
            where v.account_id = u.account_id and v.report_month = u.report_month""",

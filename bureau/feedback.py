@@ -24,6 +24,7 @@ import duckdb
 from bureau import layout
 from bureau.files import SubmissionError
 from bureau.ledger import ensure_ledger
+from bureau.records import record_md5_sql
 from ingestion.months import BUSINESS_TIMEZONE
 
 SUFFIX = ".fbk"
@@ -198,8 +199,8 @@ def _apply(con, name: str, submitted: str, refused: list[tuple], sha: str, at: d
                   and v.segment_{segment}_md5 is not distinct from r.refused_md5"""
         )
     con.execute(
-        """update audit.bureau_view as v
-            set record_md5 = md5(concat(v.segment_b_md5, v.segment_c_md5, v.segment_h_md5))
+        f"""update audit.bureau_view as v
+            set record_md5 = {record_md5_sql("v.segment_b_md5", "v.segment_c_md5", "v.segment_h_md5")}
             where (v.account_id, v.report_month) in (
                 select account_id, report_month from refused_now where record_type = '212')"""
     )

@@ -96,6 +96,12 @@ def mapped_sql(org: str, where: str) -> str:
     """
 
 
+def record_md5_sql(b: str, c: str, h: str) -> str:
+    """The record's md5, over its segments' md5s (B, C or NULL, H): one formula for the ledger, the
+    bureau's view and the comparison, or every record would look changed."""
+    return f"md5(concat({b}, {c}, {h}))"
+
+
 def segments_sql() -> str:
     """Over mapped records: each segment as XML (line_sql joins them)."""
     (bs, bs_elements), (inf, inf_elements), (monthly, monthly_elements) = SEGMENTS_210

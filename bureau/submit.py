@@ -17,7 +17,7 @@ from bureau.corrections import correct
 from bureau.feedback import waiting_refusals
 from bureau.files import SubmissionError, Written, check_folder, recover, write_file
 from bureau.ledger import ensure_ledger
-from bureau.records import RULES, line_sql, mapped_sql, segments_sql
+from bureau.records import RULES, line_sql, mapped_sql, record_md5_sql, segments_sql
 from ingestion import rebuild
 from ingestion.months import is_batch_month
 
@@ -109,7 +109,8 @@ def submit_months(
     refused = "(account_id, report_month) in (select account_id, report_month from audit.bureau_refused)"
     waiting_refusals(
         con,
-        f"""(select account_id, report_month, md5(concat(md5(segment_b), md5(segment_c), md5(segment_h))) as record_md5
+        f"""(select account_id, report_month,
+                    {record_md5_sql("md5(segment_b)", "md5(segment_c)", "md5(segment_h)")} as record_md5
              from (select *, {segments_sql()} from candidates where {refused}))""",
     )
     con.execute("delete from candidates where (account_id, report_month) in (from waiting)")
@@ -174,7 +175,7 @@ def _submit_one(con, month, out_dir, org, at, max_held_share) -> Submission:
                    {amounts}, {line_sql()} as line,
                    md5(segment_b) as segment_b_md5, md5(segment_c) as segment_c_md5, md5(segment_h) as segment_h_md5,
                    -- the record's: over its segments' (hashing the line again costs 7% of the mart's build at 1M)
-                   md5(concat(segment_b_md5, segment_c_md5, segment_h_md5)) as record_md5
+                   {record_md5_sql("segment_b_md5", "segment_c_md5", "segment_h_md5")} as record_md5
             from (select *, {segments_sql()} from candidates join file_order using (account_id, report_month))"""
     )
     if not con.execute("select count(*) from outgoing").fetchone()[0]:
