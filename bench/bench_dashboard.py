@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboards import browser
+from devtools import browser
 from orchestration import settings
 
 

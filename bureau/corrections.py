@@ -19,7 +19,7 @@ its predecessors leave, and after the 210 the view equals the mart for every sub
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -41,10 +41,10 @@ NO_MONTH = "date '9999-12-01'"
 
 
 def correct(
-    con: duckdb.DuckDBPyConnection, through: str, submission_month: str, out_dir: Path, org: str, at: datetime
+    con: duckdb.DuckDBPyConnection, through: date, submission_month: str, out_dir: Path, org: str, at: datetime
 ) -> Iterator[Written]:
     """Write the corrections that make the bureau hold the mart's records of the months up to
-    `through` (YYYY-MM-01) except the re-adds the 210 file sends; yields each file written."""
+    `through` (a first day) except the re-adds the 210 file sends; yields each file written."""
     _plan(con, org, through)
     if con.execute("select count(*) from deletions").fetchone()[0]:
         yield write_file(con, layout.RECORD_213, "deletions", submission_month, out_dir, org, at, {}, _record_213)
@@ -70,7 +70,7 @@ def correct(
         )
 
 
-def _plan(con: duckdb.DuckDBPyConnection, org: str, through: str) -> None:
+def _plan(con: duckdb.DuckDBPyConnection, org: str, through: date) -> None:
     con.execute(
         f"""create or replace temp table current_records as
             select *, {record_md5_sql("b", "c", "h")} as record_md5

@@ -25,7 +25,7 @@ from bureau import layout
 from bureau.files import SubmissionError
 from bureau.ledger import ensure_ledger
 from bureau.records import record_md5_sql
-from ingestion.months import BUSINESS_TIMEZONE
+from foundation.months import BUSINESS_TIMEZONE
 
 SUFFIX = ".fbk"
 MAX_BYTES = 256 * 1024 * 1024

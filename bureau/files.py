@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 
 from bureau import layout
-from ingestion.errors import WarehouseError
-from ingestion.manifest import file_sha256
+from foundation.errors import WarehouseError
+from foundation.landing import file_sha256
+from foundation.months import first_day
 
 PARTIAL = ".partial"
 
@@ -83,7 +84,7 @@ def write_file(
     try:
         con.execute(
             "insert into audit.bureau_files values (?, ?, ?, ?, ?, ?::date, ?, ?, ?)",
-            [name, record_type, serial, order, at, f"{submission_month}-01", ",".join(months), records, sha],
+            [name, record_type, serial, order, at, first_day(submission_month), ",".join(months), records, sha],
         )
         record_in_ledger(con, name)
         con.execute("commit")

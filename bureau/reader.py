@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bureau import layout
-from ingestion import gb11643
+from foundation import gb11643
 
 HEADER = re.compile(r"A050(?P<type>\d{3})2\.0\.0  (?P<org>[0-9A-Z]{14})(?P<generated>\d{14})0(?P<count>\d{7})")
 ELEMENT_ORDER = {segment: elements for segment, elements in layout.SEGMENTS_210}

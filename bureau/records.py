@@ -11,7 +11,7 @@ from bureau.layout import (
     PAYMENT_STATUSES,
     SEGMENTS_210,
 )
-from ingestion import gb11643
+from foundation import gb11643
 
 
 def _yuan(amount: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,8 +18,8 @@ from bureau.feedback import waiting_refusals
 from bureau.files import SubmissionError, Written, check_folder, recover, write_file
 from bureau.ledger import ensure_ledger
 from bureau.records import RULES, line_sql, mapped_sql, record_md5_sql, segments_sql
+from foundation.months import first_day, is_batch_month
 from ingestion import rebuild
-from ingestion.months import is_batch_month
 
 __all__ = ["Submission", "SubmissionError", "check_org_code", "submit_month", "submit_months", "unsubmitted_months"]
 
@@ -83,10 +83,10 @@ def submit_months(
     if not months:
         return
     _check_months_are_ready(con, months, submitted)
-    first, last = f"{months[0]}-01", f"{months[-1]}-01"
+    first, last = first_day(months[0]), first_day(months[-1])
     con.execute("delete from audit.submission_holds")  # the holds as they stand after this run
     if submitted and con.execute("select count(*) from audit.bureau_view").fetchone()[0]:
-        for written in correct(con, f"{submitted}-01", months[0], out_dir, org, generated_at):
+        for written in correct(con, first_day(submitted), months[0], out_dir, org, generated_at):
             yield _correction(months[0], written)
     # per account, the latest month the bureau holds: a 210 can only add months after it
     con.execute(
@@ -119,7 +119,7 @@ def submit_months(
         result = _submit_one(con, month, out_dir, org, generated_at, max_held_share)
         yield result
         if not result.written:  # the holds as they stand when the run stopped
-            con.execute("delete from audit.submission_holds where report_month > ?::date", [f"{month}-01"])
+            con.execute("delete from audit.submission_holds where report_month > ?::date", [first_day(month)])
             return
 
 
@@ -137,7 +137,7 @@ def _correction(month: str, written: Written) -> Submission:
 
 
 def _submit_one(con, month, out_dir, org, at, max_held_share) -> Submission:
-    first = f"{month}-01"
+    first = first_day(month)
     held = dict(
         con.execute(
             "select rule, count(*) from audit.submission_holds where report_month <= ?::date"
@@ -301,7 +301,7 @@ def _hold(con: duckdb.DuckDBPyConnection, at: datetime) -> None:
     )
 
 
-def _mark_submitted(con, first: str, at: datetime) -> None:
+def _mark_submitted(con, first: date, at: datetime) -> None:
     con.execute("insert or ignore into audit.submitted_months values (?::date, ?)", [first, at])
 
 
@@ -309,6 +309,6 @@ def _nothing_to_submit(con, month: str) -> str:
     sent, files = con.execute(
         """select count(*), string_agg(distinct file_name, ', ' order by file_name)
            from audit.bureau_view where report_month = ?::date""",
-        [f"{month}-01"],
+        [first_day(month)],
     ).fetchone()
     return f"nothing to submit for {month}: {sent:,} records already sent in {files or 'no file'}"

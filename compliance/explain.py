@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ingestion.errors import WarehouseError
-from ingestion.months import BUSINESS_TIMEZONE
+from foundation.errors import WarehouseError
+from foundation.months import BUSINESS_TIMEZONE, first_day
 
 LOCAL = ZoneInfo(BUSINESS_TIMEZONE)
 
@@ -268,7 +268,7 @@ class _History:
 
     def sent(self, month: str) -> dict:
         """The ledger's lines that sent, changed or deleted the month's record, and where it stands."""
-        first = date.fromisoformat(f"{month}-01")
+        first = first_day(month)
         lines = [
             {k: v for k, v in line.items() if k not in ("report_month", "deleted_through")}
             for line in self.lines

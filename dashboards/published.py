@@ -1,4 +1,4 @@
-"""Reading the published analytics copy (orchestration/publish.py), never the warehouse itself.
+"""Reading the published analytics copy (its contract: foundation/published_copy.py), never the warehouse.
 
 Every query opens its own short-lived read-only connection: DuckDB connections are not thread-safe
 and a cached one would pin the old copy after a new publication. The connection is locked down
@@ -19,8 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from orchestration import settings
-from orchestration.publish import PUBLICATION_TABLE, SCHEMA
+from foundation.published_copy import PUBLICATION_TABLE, SCHEMA, published_path
 
 # Applied together at open: external access off, then the configuration locked (order matters for SET).
 READER_CONFIG = {
@@ -43,7 +42,7 @@ class QueryFailed(Exception):
 
 @contextmanager
 def connect() -> Iterator[duckdb.DuckDBPyConnection]:
-    path = settings.published_path()
+    path = published_path()
     if not path.is_file():
         raise NotPublished(
             f"No analytics copy at {path} yet: run the pipeline (`make run`) and it is published after the "
@@ -60,7 +59,7 @@ def connect() -> Iterator[duckdb.DuckDBPyConnection]:
 def snapshot_version() -> tuple[int, int]:
     """Changes with every publication (the rename brings a new inode): part of every cache key."""
     try:
-        stat = settings.published_path().stat()
+        stat = published_path().stat()
     except FileNotFoundError:
         return (0, 0)
     return (stat.st_ino, stat.st_mtime_ns)

@@ -11,7 +11,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from ingestion import gb11643
+from foundation import gb11643
 
 
 class ColumnValuesFullyMatch(ColumnMapMetricProvider):

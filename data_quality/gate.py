@@ -18,11 +18,11 @@ from duckdb_engine import ConnectionWrapper
 from sqlalchemy.pool import StaticPool
 
 from data_quality.suites import build_suite, expectations
-from ingestion.months import month_start, shift_month
-from ingestion.redaction import mask_row
+from foundation.months import month_start, shift_month
+from foundation.redaction import mask_row
 
 EXAMPLES = 3  # failing rows kept per expectation for reports and Dagster metadata
-ALL_ROWS = 2**62
+EVERY_FAILING_ROW = 2**62  # GX's SQL engine names at most this many failing rows, even in COMPLETE
 DATASOURCE = "loader"
 
 # Columns computed from each row for the rules that span two columns (named in suites.py).
@@ -84,14 +84,40 @@ class _BorrowedConnection(ConnectionWrapper):
         pass
 
 
+class _Gate:
+    """The ephemeral GX context with every suite, and the loader connection its datasource borrows.
+    The datasource is kept while the same connection loads batch after batch (adding one costs more
+    than validating a small file) and replaced when another connection comes (one loader writes at
+    a time)."""
+
+    def __init__(self) -> None:
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = {"globally": False}
+        for table in expectations():
+            self.context.suites.add(build_suite(table))
+        self.lent_to: duckdb.DuckDBPyConnection | None = None
+
+    def asset(self, con: duckdb.DuckDBPyConnection, table: str):
+        """The GX asset of `gate_<table>` in `con`."""
+        if self.lent_to is not con:
+            if self.lent_to is not None:
+                self.context.data_sources.delete(DATASOURCE)
+            self.context.data_sources.add_sql(
+                DATASOURCE,
+                connection_string="duckdb:///:memory:",  # never opened: every connection is `con`
+                kwargs={"creator": lambda: _BorrowedConnection(con), "poolclass": StaticPool},
+            )
+            self.lent_to = con
+        source = self.context.data_sources.get(DATASOURCE)
+        if table not in source.get_asset_names():
+            source.add_table_asset(table, table_name=f"gate_{table}").add_batch_definition_whole_table("batch")
+        return source.get_asset(table)
+
+
 @cache
-def _context():
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    for table in expectations():
-        context.suites.add(build_suite(table))
-    return context
+def _gate() -> _Gate:
+    return _Gate()
 
 
 def validate(con: duckdb.DuckDBPyConnection, table: str, rows: str, batch_month: str) -> GateResult:
@@ -104,7 +130,7 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, rows: str, batch_month:
     derived = "".join(f", {sql} as {name}" for name, sql in DERIVED_COLUMNS.get(table, {}).items())
     con.execute(f"create or replace temp view {gated} as select *{derived} from {rows}")
     try:
-        batch = _asset(con, table).get_batch_definition("batch").get_batch()
+        batch = _gate().asset(con, table).get_batch_definition("batch").get_batch()
         result = _run_suite(batch, table, batch_month, {"result_format": "BOOLEAN_ONLY"})
         if not result.success:
             result = _run_suite(
@@ -115,8 +141,7 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, rows: str, batch_month:
                     "result_format": "COMPLETE",
                     "unexpected_index_column_names": ["_source_row"],
                     "return_unexpected_index_query": False,
-                    # GX's SQL engine lists at most this many failing rows even in COMPLETE
-                    "partial_unexpected_count": ALL_ROWS,
+                    "partial_unexpected_count": EVERY_FAILING_ROW,
                 },
             )
     finally:
@@ -140,29 +165,6 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, rows: str, batch_month:
     return GateResult(table, outcomes, reasons)
 
 
-_borrowed: dict = {}  # the connection GX's datasource borrows now: {"con": ...}
-
-
-def _asset(con: duckdb.DuckDBPyConnection, table: str):
-    """The GX asset of `gate_<table>` in `con`. The datasource is kept while the same connection
-    loads batch after batch (adding one costs more than validating a small file) and replaced
-    when another connection comes (one loader writes at a time)."""
-    context = _context()
-    if _borrowed.get("con") is not con:
-        if _borrowed:
-            context.data_sources.delete(DATASOURCE)
-        context.data_sources.add_sql(
-            DATASOURCE,
-            connection_string="duckdb:///:memory:",  # never opened: every connection is `con`
-            kwargs={"creator": lambda: _BorrowedConnection(con), "poolclass": StaticPool},
-        )
-        _borrowed["con"] = con
-    source = context.data_sources.get(DATASOURCE)
-    if table not in source.get_asset_names():
-        source.add_table_asset(table, table_name=f"gate_{table}").add_batch_definition_whole_table("batch")
-    return source.get_asset(table)
-
-
 def batch_parameters(batch_month: str) -> dict:
     end = month_start(shift_month(batch_month, 1))
     return {
@@ -174,7 +176,7 @@ def batch_parameters(batch_month: str) -> dict:
 
 def _run_suite(batch, table: str, batch_month: str, result_format: dict):
     return batch.validate(
-        _context().suites.get(f"landing_{table}"),
+        _gate().context.suites.get(f"landing_{table}"),
         expectation_parameters=batch_parameters(batch_month),
         result_format=result_format,
     )

@@ -11,7 +11,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from data_quality.expectations import ExpectColumnValuesToBeValidGb11643IdNumber, ExpectColumnValuesToFullyMatch
-from source_system.identity import PROVINCES
+from foundation.provinces import PROVINCES
 
 BATCH_END = {"$PARAMETER": "batch_end"}
 BATCH_LAST_DAY = {"$PARAMETER": "batch_last_day"}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import FILES_BY_NAME
-from ingestion.months import BUSINESS_TIMEZONE, is_batch_month
+from foundation.landing import FILES_BY_NAME
+from foundation.months import BUSINESS_TIMEZONE, first_day, is_batch_month
 from ingestion.staging import StagedFile
 
 ORPHAN_RULES = (  # (table, column, parent table, parent key)
@@ -68,7 +68,7 @@ def earlier_batches_missing(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> 
             m
             for (m,) in con.execute(
                 "select strftime(m, '%Y-%m') from range(?::date, ?::date, interval 1 month) t(m)",
-                [first + "-01", month + "-01"],
+                [first_day(first), first_day(month)],
             ).fetchall()
         }
     return bool(earlier - loaded)
@@ -83,15 +83,15 @@ def quarantine_orphans(con: duckdb.DuckDBPyConnection, staged: dict[str, StagedF
         rows = con.execute(
             f"""
             select c._source_row,
-                   exists (select 1 from {parent_stage.stage} p where p.{key} = c."{column}"
-                           and p.rowid + 1 in ({parent_stage.held_rows})) as parent_held
-            from ({child.kept_rows}) c
+                   exists (select 1 from {parent_stage.stage_table} p where p.{key} = c."{column}"
+                           and p.rowid + 1 in ({parent_stage.held_rows_sql})) as parent_held
+            from ({child.kept_rows_sql}) c
             where c."{column}" is not null
               and c."{column}" not in (
-                  select {key} from ({parent_stage.kept_rows})
+                  select {key} from ({parent_stage.kept_rows_sql})
                   union all select {key} from raw.{parent} where _batch_month <> ?::date)
             """,
-            [month + "-01"],
+            [first_day(month)],
         ).fetchall()
         unknown = [row for row, parent_held in rows if not parent_held]
         cascaded = [row for row, parent_held in rows if parent_held]
@@ -113,6 +113,6 @@ def flags(con: duckdb.DuckDBPyConnection, typed: dict[str, str], month: str) -> 
             snapshots=f"({typed['account_snapshots']})",
             timezone=BUSINESS_TIMEZONE,
         )
-        ids = [r[0] for r in con.execute(query, [month + "-01"] * query.count("?")).fetchall()]
+        ids = [r[0] for r in con.execute(query, [first_day(month)] * query.count("?")).fetchall()]
         out.append(Flag(rule, len(ids), ids[:5]))
     return out

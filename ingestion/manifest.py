@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ingestion.contract import ENCODINGS, FORMATS, LANDING_FILES, MANIFEST_NAME
-from ingestion.errors import BatchNotReady, BatchRejected, WarehouseError
-from ingestion.months import current_month, is_batch_month, month_has_ended
-from ingestion.redaction import quote_name, quote_names
+from foundation.errors import BatchNotReady, BatchRejected, WarehouseError
+from foundation.landing import ENCODINGS, FORMATS, LANDING_FILES, MANIFEST_NAME, file_sha256
+from foundation.months import current_month, is_batch_month, month_has_ended
+from foundation.redaction import quote_name, quote_names
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,6 @@ def landing_batches(landing: Path) -> tuple[list[str], list[str]]:
 def batch_fingerprint(batch_dir: Path) -> str:
     """`<month>@<manifest digest>`: names one sending of a batch (a resent batch has a new manifest)."""
     return f"{batch_dir.name}@{file_sha256(batch_dir / MANIFEST_NAME)[:12]}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 MAX_MANIFEST_BYTES = 1 << 20  # a manifest lists seven files: anything near this size is not one

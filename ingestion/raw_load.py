@@ -20,11 +20,11 @@ from pathlib import Path
 
 import duckdb
 
-from bureau.ledger import ensure_ledger
 from data_quality.gate import CheckOutcome, validate
+from foundation.errors import BatchNotReady, BatchRejected
+from foundation.landing import DUCKDB_TYPES, LANDING_FILES, LandingFile
+from foundation.months import first_day
 from ingestion import cross_file, rebuild
-from ingestion.contract import DUCKDB_TYPES, LANDING_FILES, LandingFile
-from ingestion.errors import BatchNotReady, BatchRejected
 from ingestion.manifest import read_manifest
 from ingestion.staging import StagedFile, stage_file
 
@@ -109,8 +109,8 @@ def max_bad_share() -> float:
 
 
 def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Schemas of contracts/marts.md, the raw and quarantine tables of every landing file, the audit
-    (the bureau's ledger among it)."""
+    """Schemas of contracts/marts.md, the raw and quarantine tables of every landing file, the load
+    audit and the rebuild queue (the bureau's ledger is its own: bureau/ledger.py)."""
     for schema in ("raw", "quarantine", "audit"):
         con.execute(f"create schema if not exists {schema}")
     for spec in LANDING_FILES:
@@ -122,12 +122,11 @@ def ensure_warehouse_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists quarantine.{spec.name} ({', '.join(held)})")
     con.execute(AUDIT_DDL)
     con.execute(rebuild.QUEUE_DDL)
-    ensure_ledger(con)
 
 
 def _run_gate(con: duckdb.DuckDBPyConnection, staged: StagedFile, month: str) -> list[CheckOutcome]:
     """The GX suite on the rows whose values have their types."""
-    result = validate(con, staged.spec.name, staged.typed, month)
+    result = validate(con, staged.spec.name, staged.typed_table, month)
     staged.checks_evaluated += len(result.outcomes)
     staged.checks_failed += result.checks_failed
     for row, reasons in result.row_reasons.items():
@@ -149,13 +148,13 @@ def _check_share(staged: StagedFile, month: str) -> None:
 def insert_file(con: duckdb.DuckDBPyConnection, spec: LandingFile, month: str, load: FileLoad, at: datetime) -> None:
     """Replace this batch month's rows of one file in raw and quarantine (inside the batch transaction)."""
     staged = load.staged
-    con.execute(f"delete from raw.{spec.name} where _batch_month = ?::date", [month + "-01"])
-    con.execute(f"delete from quarantine.{spec.name} where batch_month = ?::date", [month + "-01"])
+    con.execute(f"delete from raw.{spec.name} where _batch_month = ?::date", [first_day(month)])
+    con.execute(f"delete from quarantine.{spec.name} where batch_month = ?::date", [first_day(month)])
     cols = spec.quoted_columns
     con.execute(
         f"insert into raw.{spec.name} ({cols}, {', '.join(LOAD_COLUMNS)})"
-        f" select {cols}, ?::date, ?, _source_row, ? from ({staged.kept_rows}) order by _source_row",
-        [month + "-01", load.file_name, at],
+        f" select {cols}, ?::date, ?, _source_row, ? from ({staged.kept_rows_sql}) order by _source_row",
+        [first_day(month), load.file_name, at],
     )
     if staged.row_reasons:
         con.execute("create or replace temp table held_reasons (_source_row bigint, reason varchar)")
@@ -166,15 +165,15 @@ def insert_file(con: duckdb.DuckDBPyConnection, spec: LandingFile, month: str, l
         as_text = ", ".join(f'"{n}"::varchar' for n in spec.column_names)
         con.execute(
             f"insert into quarantine.{spec.name} select {as_text}, h._source_row, ?::date, ?, h.reason"
-            f" from {staged.stage} s join held_reasons h on s.rowid + 1 = h._source_row order by h._source_row",
-            [month + "-01", at],
+            f" from {staged.stage_table} s join held_reasons h on s.rowid + 1 = h._source_row order by h._source_row",
+            [first_day(month), at],
         )
 
 
 def _audit(con, month: str, loaded_at: datetime, rows: list[tuple]) -> None:
     con.executemany(
         "insert into audit.load_batches values (?::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(month + "-01", r[0], loaded_at, *r[1:]) for r in rows],
+        [(first_day(month), r[0], loaded_at, *r[1:]) for r in rows],
     )
 
 
@@ -217,7 +216,9 @@ def refuse_batch(con: duckdb.DuckDBPyConnection, month: str, reason: str) -> Non
     _record_rejection(con, month, reason, {}, None, None)
 
 
-def _verify(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
+def _stage_and_check(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
+    """Everything before the write: read the manifest, stage each file (its unreadable rows held),
+    run the gate, hold orphans, reject a file with too many bad rows, compute the cross-file flags."""
     manifest = read_manifest(batch_dir)
     with tempfile.TemporaryDirectory(prefix=f"crw-{month}-") as tmp:
         for entry in manifest.files.values():
@@ -227,7 +228,7 @@ def _verify(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
         cross_file.quarantine_orphans(con, staged, month)
     for s in staged.values():
         _check_share(s, month)
-    typed = {table: f"select {s.spec.quoted_columns} from ({s.kept_rows})" for table, s in staged.items()}
+    typed = {table: f"select {s.spec.quoted_columns} from ({s.kept_rows_sql})" for table, s in staged.items()}
     return manifest, outcomes, cross_file.flags(con, typed, month)
 
 
@@ -239,7 +240,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
     staged: dict[str, StagedFile] = {}
     try:
         try:
-            manifest, outcomes, flags = _verify(con, batch_dir, month, staged)
+            manifest, outcomes, flags = _stage_and_check(con, batch_dir, month, staged)
         except BatchNotReady as exc:
             if batch_dir.is_dir():
                 _record_rejection(con, month, f"not ready: {exc}", staged, None, None)

@@ -18,11 +18,12 @@ wave (a customer's lifetime attribute): the coverage cube joins it and rebuilds 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
 
-from ingestion.months import BUSINESS_TIMEZONE
+from foundation.months import BUSINESS_TIMEZONE, first_day
 
 QUEUE = "audit.months_to_rebuild"
 QUEUE_DDL = f"""
@@ -74,13 +75,53 @@ EARLIEST_MONTH_SQL = "select min(month) from (" + " union all ".join([*_EVENT_MO
 
 def earliest_month_touched(con: duckdb.DuckDBPyConnection, batch_month: str) -> date | None:
     """The earliest month any row of this batch (as loaded now) speaks about; None before a load."""
-    return con.execute(EARLIEST_MONTH_SQL, {"batch": date.fromisoformat(batch_month + "-01")}).fetchone()[0]
+    return con.execute(EARLIEST_MONTH_SQL, {"batch": first_day(batch_month)}).fetchone()[0]
+
+
+# How dbt learns the window: an environment variable read only in macros/rebuild_window.sql. A changed
+# --vars would make dbt parse the whole project again (5-9 s a run); an unset variable is a full build.
+WINDOW_ENV = "CRW_REBUILD_FROM_MONTH"
+AFTER_EVERY_MONTH = date(9999, 12, 1)  # an incremental window that rebuilds no month
+
+
+@dataclass(frozen=True)
+class RebuildWindow:
+    """What one dbt build rebuilds: every table from scratch (`start` None), or the reporting months
+    from `start` on, the months before it kept as they were built."""
+
+    start: date | None
+
+    @property
+    def full(self) -> bool:
+        return self.start is None
+
+    def dbt_args(self) -> list[str]:
+        return ["build", "--full-refresh"] if self.full else ["build"]  # --full-refresh takes in changed columns
+
+    def dbt_env(self) -> dict[str, str]:
+        return {} if self.full else {WINDOW_ENV: self.start.isoformat()}
+
+    def describe(self) -> str:
+        if self.full:
+            return "full build: every table rebuilt"
+        if self.start == AFTER_EVERY_MONTH:
+            return "incremental build: no month queued, every month kept"
+        return f"incremental build: reporting months from {self.start:%Y-%m} on"
+
+
+def rebuild_window(queued_from: date | None, runs_batches: bool) -> RebuildWindow:
+    """The one decision: a run of the monthly job (its batch months, one or a backfilled range)
+    rebuilds from the earliest month queued, and with none queued keeps every month; any other run
+    (a full build, a new model) rebuilds everything."""
+    if not runs_batches:
+        return RebuildWindow(None)
+    return RebuildWindow(queued_from or AFTER_EVERY_MONTH)
 
 
 def queue_rebuild(con: duckdb.DuckDBPyConnection, batch_month: str, touched: list[date | None], at: datetime) -> None:
     """Queue the rebuild of every month from the earliest touched (never later than the batch's)."""
-    first = min([date.fromisoformat(batch_month + "-01"), *(t for t in touched if t is not None)])
-    con.execute(f"insert into {QUEUE} values (?::date, ?, ?)", [batch_month + "-01", first, at])
+    first = min([first_day(batch_month), *(t for t in touched if t is not None)])
+    con.execute(f"insert into {QUEUE} values (?::date, ?, ?)", [first_day(batch_month), first, at])
 
 
 def pending_rebuild_from(con: duckdb.DuckDBPyConnection) -> tuple[date | None, datetime | None]:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import DUCKDB_TYPES, EARLIEST_DATE, FILES_BY_NAME, MAX_AMOUNT, LandingFile
-from ingestion.errors import BatchRejected
+from foundation.errors import BatchRejected
+from foundation.landing import DUCKDB_TYPES, EARLIEST_DATE, FILES_BY_NAME, MAX_AMOUNT, LandingFile
+from foundation.redaction import quote_names
 from ingestion.manifest import FileEntry, Manifest
-from ingestion.redaction import quote_names
 
 # What a value of each contract type looks like as text (contracts/landing.md, "Files"). Offsets run
 # from -12:00 to +14:00; amounts stay below MAX_AMOUNT (the marts sum them in DECIMAL(18,2)).
@@ -63,23 +63,23 @@ class StagedFile:
     source_types: dict[str, str] = field(default_factory=dict)  # column -> DuckDB type as read
 
     @property
-    def stage(self) -> str:
+    def stage_table(self) -> str:
         return f"stage_{self.spec.name}"
 
     @property
-    def held_rows(self) -> str:
+    def held_rows_sql(self) -> str:
         """SQL list of the rows held back so far (rows count from 1, so "0" for none: NOT IN (NULL) is never true)."""
         return ", ".join(str(r) for r in self.row_reasons) or "0"
 
     @property
-    def typed(self) -> str:
+    def typed_table(self) -> str:
         """The temp table of the rows whose values have their types, cast once, with `_source_row`."""
         return f"typed_{self.spec.name}"
 
     @property
-    def kept_rows(self) -> str:
+    def kept_rows_sql(self) -> str:
         """SQL select of the typed rows not held back so far."""
-        return f"select * from {self.typed} where _source_row not in ({self.held_rows})"
+        return f"select * from {self.typed_table} where _source_row not in ({self.held_rows_sql})"
 
     def fail_rows(self, rows: list[int], reason: str) -> None:
         self.checks_failed += 1
@@ -175,15 +175,15 @@ def stage_file(con: duckdb.DuckDBPyConnection, entry: FileEntry, manifest: Manif
     else:
         source = f"read_parquet({sql_string(entry.path)})"
     try:
-        con.execute(f"create or replace temp table {staged.stage} as select * from {source}")
+        con.execute(f"create or replace temp table {staged.stage_table} as select * from {source}")
         staged.source_types = dict(
-            con.execute(f"select column_name, column_type from (describe {staged.stage})").fetchall()
+            con.execute(f"select column_name, column_type from (describe {staged.stage_table})").fetchall()
         )
         if manifest.file_format == "parquet":
             staged.checks_evaluated += 2
             _check_columns(list(staged.source_types), spec, month, name)
             _check_parquet_types(staged.source_types, spec, month, name)
-        received = con.execute(f"select count(*) from {staged.stage}").fetchone()[0]
+        received = con.execute(f"select count(*) from {staged.stage_table}").fetchone()[0]
     except duckdb.Error as exc:
         raise BatchRejected(month, unparseable(exc), name) from None
     staged.rows_received = received
@@ -192,8 +192,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, entry: FileEntry, manifest: Manif
         raise BatchRejected(month, f"{received} data rows, the manifest says {entry.rows}", name)
     check_types(con, staged)
     con.execute(
-        f"create or replace temp table {staged.typed} as select rowid + 1 as _source_row, {typed_select(staged)}"
-        f" from {staged.stage} where rowid + 1 not in ({staged.held_rows})"
+        f"create or replace temp table {staged.typed_table} as select rowid + 1 as _source_row, {typed_select(staged)}"
+        f" from {staged.stage_table} where rowid + 1 not in ({staged.held_rows_sql})"
     )
     return staged
 
@@ -230,7 +230,7 @@ def check_types(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
     for c in staged.spec.columns:
         staged.checks_evaluated += 1
         ok = value_ok(c.name, c.type, staged.source_types[c.name])
-        bad = con.execute(f"select rowid + 1 from {staged.stage} where not {ok} order by rowid").fetchall()
+        bad = con.execute(f"select rowid + 1 from {staged.stage_table} where not {ok} order by rowid").fetchall()
         if bad:  # the value itself stays visible in the quarantined row, kept as received
             staged.fail_rows([r[0] for r in bad], f"{c.name} is not {TYPE_HINTS[c.type]}")
 

@@ -24,10 +24,10 @@ from dagster import (
     sensor,
 )
 
-from ingestion.contract import MANIFEST_NAME
-from ingestion.errors import WarehouseError
-from ingestion.manifest import batch_fingerprint, file_sha256, landing_batches
-from ingestion.months import BUSINESS_TIMEZONE, shift_month
+from foundation.errors import WarehouseError
+from foundation.landing import MANIFEST_NAME, file_sha256
+from foundation.months import BUSINESS_TIMEZONE, shift_month
+from ingestion.manifest import batch_fingerprint, landing_batches
 from orchestration import settings
 from orchestration.jobs import bureau_feedback_job, monthly_batch_job
 from orchestration.partitions import batch_months

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ingestion.errors import WarehouseError
+from foundation.errors import WarehouseError
+from foundation.months import is_batch_month, months_between
 from ingestion.manifest import MANIFEST_NAME, landing_batches
-from ingestion.months import is_batch_month, months_between
 from orchestration import settings
 from source_system.config import GeneratorConfig, GeneratorConfigError
 
@@ -91,7 +91,7 @@ def _monthly_definitions():
 
 def _outside_partitions(months: list[str]) -> dict[str, str]:
     """Why each of these batch months has no partition to load into (none when all have one)."""
-    from ingestion.months import current_month, month_has_ended
+    from foundation.months import current_month, month_has_ended
     from orchestration.partitions import batch_months
 
     keys = set(batch_months.get_partition_keys())

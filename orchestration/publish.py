@@ -17,11 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from foundation.published_copy import PUBLICATION_TABLE, SCHEMA
 from ingestion.staging import sql_string
 from orchestration import settings
-
-SCHEMA = "analytics"
-PUBLICATION_TABLE = "publication"  # one row: when, by which run, data as of which month
 
 
 @dataclass(frozen=True)

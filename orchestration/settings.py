@@ -6,20 +6,21 @@ import os
 import sys
 from pathlib import Path
 
+# The published copy's place is the readers' contract: its one home is foundation/published_copy.py.
+from foundation.published_copy import PUBLISHED_ENV, published_path  # noqa: F401
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 WAREHOUSE_ENV = "CRW_WAREHOUSE"  # the DuckDB file; dbt's profiles.yml reads the same variable
 LANDING_ENV = "CRW_LANDING"  # the landing zone the source systems write batches into
 FIRST_MONTH_ENV = "CRW_FIRST_MONTH"  # the first batch month Dagster partitions by
-PUBLISHED_ENV = "CRW_PUBLISHED"  # the read-only analytics copy the dashboard and ad-hoc SQL open
 MEMORY_LIMIT_ENV = "CRW_DUCKDB_MEMORY_LIMIT"
 SUBMISSIONS_ENV = "CRW_SUBMISSIONS"  # the folder the bureau files are written into
 FEEDBACK_ENV = "CRW_FEEDBACK"  # the folder the bureau's feedback files (.fbk) are put in
 ORG_CODE_ENV = "CRW_ORG_CODE"  # the 14-character data-provider code the bureau gave the lender
 MAX_HELD_SHARE_ENV = "CRW_MAX_HELD_SHARE"  # above this share of a month held (S1-S6), nothing is sent
 SUBMISSION_TIME_ENV = "CRW_SUBMISSION_TIME"  # a fixed generation time (ISO, with offset): same run, same bytes
-REBUILD_FROM_ENV = "CRW_REBUILD_FROM_MONTH"  # a monthly dbt build's window start (macros/rebuild_window.sql)
 DEFAULT_FIRST_MONTH = "2024-01"
 
 
@@ -29,12 +30,6 @@ def warehouse_path() -> Path:
 
 def landing_dir() -> Path:
     return Path(os.environ.get(LANDING_ENV, PROJECT_ROOT / "data" / "landing")).resolve()
-
-
-def published_path() -> Path:
-    return Path(
-        os.environ.get(PUBLISHED_ENV, PROJECT_ROOT / "data" / "published" / "analytics_snapshot.duckdb")
-    ).resolve()
 
 
 def submissions_dir() -> Path:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingestion.months import BUSINESS_TIMEZONE
+from foundation.months import BUSINESS_TIMEZONE
 from orchestration.warehouse_file import connect_warehouse
 
 LAYERS = ("raw", "staging", "intermediate", "marts")

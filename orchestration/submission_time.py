@@ -6,8 +6,8 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ingestion.errors import WarehouseError
-from ingestion.months import BUSINESS_TIMEZONE
+from foundation.errors import WarehouseError
+from foundation.months import BUSINESS_TIMEZONE
 from orchestration import settings
 
 

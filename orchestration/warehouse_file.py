@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.errors import WarehouseInUse
+from foundation.errors import WarehouseInUse
 
 LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*? \(PID (\d+)\)")
 

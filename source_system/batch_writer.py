@@ -10,8 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingestion.contract import LANDING_FILES, MANIFEST_NAME, LandingFile
-from ingestion.manifest import file_sha256
+from foundation.landing import LANDING_FILES, MANIFEST_NAME, LandingFile, file_sha256
 
 # Generated frames carry ids as integers; the file shows them as prefix + zero-padded digits.
 ID_FORMATS = {

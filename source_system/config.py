@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingestion.contract import ENCODINGS, FORMATS
+from foundation.landing import ENCODINGS, FORMATS
 
 
 class GeneratorConfigError(ValueError):

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from foundation.provinces import PROVINCES
 from source_system.batch_writer import UTC_SUFFIX, write_batch
 from source_system.config import GeneratorConfig
 from source_system.dirty import DEFECTS, inject, write_defect_log
-from source_system.identity import PROVINCES, chinese_names, identity_numbers, mobile_phones
+from source_system.identity import chinese_names, identity_numbers, mobile_phones
 
 DAY = 86_400
 NEVER = np.iinfo(np.int64).max

@@ -204,12 +204,14 @@ def small_submitted(instance, small_warehouse, tmp_path_factory) -> tuple[Path, 
     return copy, target
 
 
-def dbt_cli(*args: str, warehouse: Path, target: Path) -> subprocess.CompletedProcess:
+def dbt_cli(
+    *args: str, warehouse: Path, target: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Plain dbt, run from dbt_project/ as a person would, on the given warehouse file."""
     return subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), *args, "--profiles-dir", ".", "--target-path", str(target)],
         cwd=settings.DBT_PROJECT_DIR,
-        env={**os.environ, settings.WAREHOUSE_ENV: str(warehouse)},
+        env={**os.environ, settings.WAREHOUSE_ENV: str(warehouse), **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,

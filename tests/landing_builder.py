@@ -6,8 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from ingestion.contract import LANDING_FILES, MANIFEST_NAME
-from ingestion.manifest import file_sha256
+from foundation.landing import LANDING_FILES, MANIFEST_NAME, file_sha256
 
 
 def write_batch(landing: Path, month: str, tables: dict[str, list[dict]]) -> Path:

@@ -19,7 +19,7 @@ from dagster import (
     instance_for_test,
 )
 
-from ingestion.contract import MANIFEST_NAME
+from foundation.landing import MANIFEST_NAME
 from orchestration import settings
 from orchestration.automation import batch_manifest_sensor, monthly_batch_schedule
 from orchestration.definitions import defs

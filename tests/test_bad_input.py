@@ -17,8 +17,8 @@ import pytest
 from conftest import query
 from landing_builder import edit_csv, resign
 
-from ingestion.contract import LANDING_FILES, MANIFEST_NAME
-from ingestion.errors import BatchNotReady, BatchRejected
+from foundation.errors import BatchNotReady, BatchRejected
+from foundation.landing import LANDING_FILES, MANIFEST_NAME
 from ingestion.raw_load import MAX_BAD_SHARE_ENV, load_batch
 from source_system import GeneratorConfig, generate_landing
 from source_system.dirty import DEFECTS

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import cli, query
 
-from ingestion.contract import MANIFEST_NAME
+from foundation.landing import MANIFEST_NAME
 from orchestration.settings import LANDING_ENV, PUBLISHED_ENV, WAREHOUSE_ENV
 
 
@@ -102,7 +102,7 @@ def test_status_names_the_sending_loaded_and_a_later_one_refused(tmp_path: Path)
     import duckdb
     import pytest
 
-    from ingestion.errors import BatchRejected
+    from foundation.errors import BatchRejected
     from ingestion.raw_load import load_batch
     from orchestration.status import format_status, read_status
     from source_system import GeneratorConfig, generate_landing

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import query
 
-from dashboards import browser
+from devtools import browser
 from orchestration import settings
 from orchestration.publish import publish_analytics
 

@@ -9,6 +9,7 @@ import time
 
 from conftest import dbt_build, dbt_cli, failure_message, query
 
+from ingestion import rebuild
 from orchestration.assets.dbt import KEPT_RUN_TARGETS
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -89,7 +90,6 @@ def test_the_dbt_docs_site_builds(small_warehouse, tmp_path):
 
 
 def test_a_monthly_build_tests_the_rebuilt_months_and_the_loaded_batches_only(tmp_path):
-    window = {"rebuild_from_month": "2025-11-01"}
     selection = [
         "test_type:generic,credit_report_monthly",
         "test_type:generic,source:raw.bills",
@@ -100,10 +100,9 @@ def test_a_monthly_build_tests_the_rebuilt_months_and_the_loaded_batches_only(tm
         "compile",
         "--select",
         *selection,
-        "--vars",
-        json.dumps(window),
         warehouse=tmp_path / "empty.duckdb",
         target=tmp_path / "target",
+        env={rebuild.WINDOW_ENV: "2025-11-01"},  # how the monthly job passes its window
     )
     assert result.returncode == 0, result.stdout[-3000:]
     compiled = tmp_path / "target" / "compiled" / "credit_reporting_warehouse" / "models"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster import AssetKey
 
-from ingestion.contract import LANDING_FILES
+from foundation.landing import LANDING_FILES
 from orchestration.dbt_project import dbt_project, manifest_is_current, prepare_manifest
 from orchestration.definitions import defs
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT

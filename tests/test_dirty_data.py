@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bureau.submit import submit_month, unsubmitted_months
-from ingestion.contract import LANDING_FILES
+from foundation.landing import LANDING_FILES
 from ingestion.raw_load import MAX_BAD_SHARE_ENV, load_batch
 from source_system import GeneratorConfig, generate_landing
 from source_system.dirty import DEFECTS

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from conftest import SMALL
 
-from ingestion.contract import LANDING_FILES, MANIFEST_NAME
+from foundation.landing import LANDING_FILES, MANIFEST_NAME
 from source_system import GeneratorConfig, generate_landing
 from source_system.config import GeneratorConfigError
 from source_system.identity import gb11643_check_char

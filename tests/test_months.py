@@ -1,8 +1,11 @@
 """Month arithmetic on batch keys: the year boundary and the local month start (R1)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from ingestion.months import is_batch_month, month_start, months_between, shift_month
+import yaml
+
+from foundation.months import BUSINESS_TIMEZONE, first_day, is_batch_month, month_start, months_between, shift_month
+from orchestration.settings import DBT_PROJECT_DIR
 
 
 def test_shifting_crosses_year_boundaries_both_ways():
@@ -25,3 +28,14 @@ def test_a_month_starts_at_local_midnight_in_china():
 def test_only_real_months_are_batch_keys():
     assert is_batch_month("2024-12")
     assert not any(is_batch_month(name) for name in ("2024-13", "2024-1", "2024-00", "202412", "2024-12x"))
+
+
+def test_a_month_is_keyed_by_its_first_day():
+    assert first_day("2024-12") == date(2024, 12, 1) and first_day("2025-01") == month_start("2025-01").date()
+
+
+def test_dbt_reads_the_business_time_zone_python_uses():
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["vars"]["business_timezone"] == BUSINESS_TIMEZONE
+    macros = (DBT_PROJECT_DIR / "macros" / "local_time.sql").read_text()
+    assert BUSINESS_TIMEZONE not in macros  # written once, in the var

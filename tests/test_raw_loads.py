@@ -10,7 +10,7 @@ from conftest import failure_message, load_month, query
 from landing_builder import edit_csv
 
 import ingestion.raw_load as raw_load
-from ingestion.contract import LANDING_FILES, MANIFEST_NAME
+from foundation.landing import LANDING_FILES, MANIFEST_NAME
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 9)]
 CONTENT_HASH = "select count(*), sum(hash(t)) from (select * exclude (_loaded_at) from raw.{table}) t"

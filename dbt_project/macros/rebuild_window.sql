@@ -1,13 +1,12 @@
 {#
   Incremental monthly models rebuild the reporting months from a window start on (the loader
-  queues the earliest month a batch touches, see ingestion/rebuild.py): the var
-  rebuild_from_month if given, else CRW_REBUILD_FROM_MONTH, which the monthly job sets (a changed
-  --vars makes dbt parse the whole project again; an environment variable read only here does
-  not). Neither given, every month is rebuilt: a plain `dbt build` is a full build; a first build
-  is always full.
+  queues the earliest month a batch touches; ingestion/rebuild.py decides the window): the
+  environment variable CRW_REBUILD_FROM_MONTH, which the monthly job sets (a changed --vars would
+  make dbt parse the whole project again; an environment variable read only here does not). Unset,
+  every month is rebuilt: a plain `dbt build` is a full build; a first build is always full.
 #}
 {% macro rebuild_from_month() -%}
-    date '{{ var("rebuild_from_month") or env_var("CRW_REBUILD_FROM_MONTH", "0001-01-01") }}'
+    date '{{ env_var("CRW_REBUILD_FROM_MONTH", "0001-01-01") }}'
 {%- endmacro %}
 
 {# Unit tests render models without a relation behind `this`: they test the full build. #}

@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from bureau.ledger import ensure_ledger
 from ingestion import rebuild
-from orchestration import settings
 from orchestration.assets.raw import raw_asset_key
 from orchestration.dbt_project import dbt_project
 from orchestration.resources import Warehouse
 
-NOTHING_TO_REBUILD = "9999-12-01"
 KEPT_RUN_TARGETS = 20  # dagster-dbt gives each run its own dbt target folder (logs, artifacts)
 PARSE_STATE = "partial_parse.msgpack"
 
@@ -47,12 +45,6 @@ translator = WarehouseTranslator(
 )
 
 
-def _loads_batches(context: AssetExecutionContext) -> bool:
-    """A run of the monthly job (one month or a backfilled range) rather than a full build."""
-    tags = context.run.tags
-    return PARTITION_NAME_TAG in tags or ASSET_PARTITION_RANGE_START_TAG in tags
-
-
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """dbt build: models, then their tests as asset checks (error severity blocks downstream).
@@ -61,16 +53,14 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
     (queued by the loader); otherwise every table is rebuilt from scratch (--full-refresh, which
     also takes in a model whose columns changed). The queue is cleared once the build passed."""
     with warehouse.connect() as con:
-        rebuild_from, queued_up_to = rebuild.pending_rebuild_from(con)
-    if _loads_batches(context):
-        # nothing queued: the months are all built already, the incremental models keep them
-        window = rebuild_from.isoformat() if rebuild_from else NOTHING_TO_REBUILD
-        args = ["build"]
-        context.log.info(f"incremental build: reporting months from {window} on")
-    else:
-        args, window = ["build", "--full-refresh"], None
-    with _window_for_dbt(window):  # an environment variable, not --vars: no full parse (macros/rebuild_window.sql)
-        invocation = dbt.cli(args, context=context)
+        ensure_ledger(con)  # the analytics models read it, before the first submission too
+        queued_from, queued_up_to = rebuild.pending_rebuild_from(con)
+    # a run of the monthly job carries its batch months (one, or a backfilled range); the dbt assets have none
+    runs_batches = context.has_partition_key or context.has_partition_key_range
+    window = rebuild.rebuild_window(queued_from, runs_batches=runs_batches)
+    context.log.info(window.describe())
+    with _environment(window.dbt_env()):  # read by the dbt subprocess started inside
+        invocation = dbt.cli(window.dbt_args(), context=context)
     yield from invocation.stream()
     if queued_up_to is not None:
         with warehouse.connect() as con:
@@ -80,17 +70,16 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, wareho
 
 
 @contextmanager
-def _window_for_dbt(window: str | None) -> Iterator[None]:
-    """Hand the window start to the dbt subprocess started inside (None: a full build, no window)."""
-    saved = os.environ.pop(settings.REBUILD_FROM_ENV, None)
-    if window is not None:
-        os.environ[settings.REBUILD_FROM_ENV] = window
+def _environment(window_env: dict[str, str]) -> Iterator[None]:
+    """The window's variable set for the subprocess, or unset (a full build), and restored after."""
+    saved = os.environ.pop(rebuild.WINDOW_ENV, None)
+    os.environ.update(window_env)
     try:
         yield
     finally:
-        os.environ.pop(settings.REBUILD_FROM_ENV, None)
+        os.environ.pop(rebuild.WINDOW_ENV, None)
         if saved is not None:
-            os.environ[settings.REBUILD_FROM_ENV] = saved
+            os.environ[rebuild.WINDOW_ENV] = saved
 
 
 def keep_parse_state(run_target: Path) -> None:

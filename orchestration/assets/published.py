@@ -4,9 +4,10 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from foundation.published_copy import SCHEMA
 from orchestration import settings
 from orchestration.assets.dbt import warehouse_models
-from orchestration.publish import SCHEMA, publish_analytics
+from orchestration.publish import publish_analytics
 from orchestration.resources import Warehouse
 from orchestration.status import run_summary
 

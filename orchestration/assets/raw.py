@@ -17,9 +17,10 @@ from dagster import (
     multi_asset,
 )
 
-from data_quality.report import write_report
-from ingestion.contract import LANDING_FILES
-from ingestion.errors import BatchNotReady, BatchRejected
+from bureau.ledger import ensure_ledger
+from foundation.errors import BatchNotReady, BatchRejected
+from foundation.landing import LANDING_FILES
+from ingestion.load_report import write_report
 from ingestion.raw_load import BatchLoad, load_batch
 from orchestration import settings
 from orchestration.partitions import batch_months
@@ -73,6 +74,7 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
         try:
             with warehouse.connect() as con:
                 result = load_batch(con, Path(warehouse.landing_dir) / month)
+                ensure_ledger(con)  # the analytics models read the bureau's ledger: plain dbt finds it
         except (BatchNotReady, BatchRejected) as exc:
             before = f" (loaded before it: {', '.join(r.batch_month for r, _ in loaded)})" if loaded else ""
             raise Failure(description=f"{exc}{before}", allow_retries=False) from None

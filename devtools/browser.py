@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dashboards.layout import FOOTER
-from orchestration import settings
+from foundation.published_copy import PUBLISHED_ENV
 
-APP = Path(__file__).parent / "app.py"
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks'
@@ -47,7 +47,7 @@ def _free_port() -> int:
 def serve(published: Path, timeout_s: float = 60) -> Iterator[str]:
     """`streamlit run dashboards/app.py` on a free port over the given published copy; yields its URL."""
     port = _free_port()
-    env = {**os.environ, settings.PUBLISHED_ENV: str(published)}
+    env = {**os.environ, PUBLISHED_ENV: str(published)}
     log = tempfile.TemporaryFile(mode="w+")  # a pipe nobody reads could fill up and stall the server
     server = subprocess.Popen(
         [

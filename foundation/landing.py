@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 # Contract types -> the DuckDB type a raw column is stored as.
 DUCKDB_TYPES = {
@@ -146,3 +148,12 @@ EARLIEST_DATE = "1900-01-01"  # no date or timestamp of this business is earlier
 MANIFEST_NAME = "_manifest.json"
 ENCODINGS = ("utf-8", "gb18030")
 FORMATS = ("csv", "parquet")
+
+
+def file_sha256(path: Path) -> str:
+    """The manifest's checksum of a file (and of the bureau's files in the ledger)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 BUSINESS_TIMEZONE = "Asia/Shanghai"  # R1: an instant belongs to its local month
@@ -30,9 +30,14 @@ def months_between(first: str, last: str) -> list[str]:
     return months
 
 
+def first_day(month: str) -> date:
+    """The month's first day, as the warehouse keys a month (`_batch_month`, `report_month`)."""
+    return date(int(month[:4]), int(month[5:]), 1)
+
+
 def month_start(month: str) -> datetime:
     """The month's first instant, local time."""
-    return datetime.fromisoformat(f"{month}-01").replace(tzinfo=ZoneInfo(BUSINESS_TIMEZONE))
+    return datetime.combine(first_day(month), datetime.min.time(), ZoneInfo(BUSINESS_TIMEZONE))
 
 
 def current_month(now: datetime | None = None) -> str:

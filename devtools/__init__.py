@@ -1,0 +1,1 @@
+"""Development harnesses shared by the tests and the benches (not part of the product)."""
