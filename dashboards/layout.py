@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import published
+from dashboards import reader
 
 
-def page_header(title: str, what: str) -> published.Publication:
+def page_header(title: str, what: str) -> reader.Publication:
     """Title, one line on what the page answers, and "data as of"; stops the page if nothing is published."""
     st.title(title)
     st.caption(what)
     try:
-        publication = published.publication()
-    except published.NotPublished as exc:
+        publication = reader.publication()
+    except reader.NotPublished as exc:
         st.info(str(exc))
         st.stop()
     st.caption(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards import published
+from dashboards import reader
+from foundation.batch_states import batch_states_sql
 
 PRODUCTS = ("HUABEI", "JIEBEI")
 
@@ -35,7 +36,7 @@ def add_coverage_rates(data: pd.DataFrame) -> pd.DataFrame:
 def coverage_by_month() -> pd.DataFrame:
     """Per month and product: active / reported accounts and balances, cumulative consents."""
     return add_coverage_rates(
-        published.frame(
+        reader.frame(
             """
             select month, product,
                    sum(active_accounts) as active_accounts, sum(reported_accounts) as reported_accounts,
@@ -48,14 +49,14 @@ def coverage_by_month() -> pd.DataFrame:
 
 
 def records_by_month() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         "select report_month as month, product, sum(records) as records from reporting_summary group by all order by 1"
     )
 
 
 def rollout_month() -> pd.Timestamp | None:
     """The month of the first invitation wave (any product)."""
-    value = published.frame(
+    value = reader.frame(
         "select date_trunc('month', min(first_invited_on)) as m from rollout_wave_funnel where wave_number = 1"
     ).m.iloc[0]
     return None if pd.isna(value) else pd.Timestamp(value)
@@ -86,7 +87,7 @@ def cohort_coverage(column: str, product: str) -> pd.DataFrame:
             f"left join cohort_bands b on b.dimension = '{column}' and b.band = c.{column}",
         )
     return add_coverage_rates(
-        published.frame(
+        reader.frame(
             f"""
             select c.month, {label} as cohort, min({order}) as cohort_order,
                    sum(c.active_accounts) as active_accounts, sum(c.reported_accounts) as reported_accounts,
@@ -101,7 +102,7 @@ def cohort_coverage(column: str, product: str) -> pd.DataFrame:
 
 
 def wave_funnel(product: str) -> pd.DataFrame:
-    data = published.frame(
+    data = reader.frame(
         """
         select * from rollout_wave_funnel where product = ?
         order by wave_number nulls last, wave_label
@@ -118,7 +119,7 @@ def wave_funnel(product: str) -> pd.DataFrame:
 
 def reporting_summary(products: tuple[str, ...]) -> pd.DataFrame:
     placeholders = ", ".join("?" for _ in products)
-    return published.frame(
+    return reader.frame(
         f"""
         select report_month as month, product, report_reason_code, month_status, five_level_class,
                records, customers, balance::double as balance, overdue_amount::double as overdue_amount
@@ -128,8 +129,13 @@ def reporting_summary(products: tuple[str, ...]) -> pd.DataFrame:
     )
 
 
+def batch_states() -> pd.DataFrame:
+    """Per batch month, the sending in raw and a later one refused (foundation/batch_states.py)."""
+    return reader.frame(batch_states_sql("load_batches"))
+
+
 def load_batches() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         """
         select batch_month, file_name, loaded_at, status, rows_received, rows_loaded, rows_quarantined,
                checks_evaluated, checks_failed, reason
@@ -139,7 +145,7 @@ def load_batches() -> pd.DataFrame:
 
 
 def quarantine_summary() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         """
         select batch_month, landing_table, reason, rows_quarantined
         from quarantine_summary order by batch_month desc, rows_quarantined desc
@@ -148,7 +154,7 @@ def quarantine_summary() -> pd.DataFrame:
 
 
 def submission_months() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         """
         select report_month as month, submitted, submitted_at, records_in_mart, records_sent, records_not_sent,
                records_held, files
@@ -158,7 +164,7 @@ def submission_months() -> pd.DataFrame:
 
 
 def submission_files() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         """
         select submission_month as month, file_name, record_type, generated_at, report_months, records,
                records_10_opened,
@@ -169,13 +175,13 @@ def submission_files() -> pd.DataFrame:
 
 
 def submission_holds() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         "select report_month as month, rule, records_held, accounts_held from submission_holds order by 1, 2"
     )
 
 
 def submission_refusals() -> pd.DataFrame:
-    return published.frame(
+    return reader.frame(
         "select code, record_type, file_name, records_refused, accounts_refused from submission_refusals order by 1, 3"
     )
 
@@ -183,7 +189,7 @@ def submission_refusals() -> pd.DataFrame:
 def loaded_months() -> list[str]:
     """The reporting months (P1): the months of the batches loaded, oldest first."""
     return list(
-        published.frame(
+        reader.frame(
             """select distinct strftime(batch_month, '%Y-%m') as month from load_batches
                where status in ('LOADED', 'LOADED_WITH_QUARANTINE') order by 1"""
         ).month
@@ -192,7 +198,7 @@ def loaded_months() -> list[str]:
 
 def queryable_columns() -> pd.DataFrame:
     """What an analyst can query: every published relation and its columns."""
-    return published.frame(
+    return reader.frame(
         """
         select table_name, string_agg(column_name || ' ' || lower(data_type), ', ' order by ordinal_position) as columns
         from information_schema.columns where table_schema = 'analytics' group by table_name order by table_name

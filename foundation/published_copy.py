@@ -1,6 +1,6 @@
 """The reading contract of the published analytics copy: where the file is and what it holds.
 
-orchestration/publish.py writes the file; the dashboard and ad-hoc SQL open it read-only and never
+orchestration/analytics_copy.py writes the file; the dashboard and ad-hoc SQL open it read-only and never
 the warehouse (DuckDB allows one writer process or many readers, never both). The copy holds the
 `analytics` schema only, the R15-safe surface, and one row in `analytics.publication`.
 """

@@ -17,7 +17,7 @@ import duckdb
 
 from foundation.landing import FILES_BY_NAME
 from foundation.months import BUSINESS_TIMEZONE, first_day, is_batch_month
-from ingestion.staging import StagedFile
+from ingestion.file_reader import StagedFile
 
 ORPHAN_RULES = (  # (table, column, parent table, parent key)
     ("accounts", "customer_id", "customers", "customer_id"),

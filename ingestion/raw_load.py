@@ -25,8 +25,8 @@ from foundation.errors import BatchNotReady, BatchRejected
 from foundation.landing import DUCKDB_TYPES, LANDING_FILES, LandingFile
 from foundation.months import first_day
 from ingestion import cross_file, rebuild
+from ingestion.file_reader import StagedFile, stage_file
 from ingestion.manifest import read_manifest
-from ingestion.staging import StagedFile, stage_file
 
 MAX_BAD_SHARE_ENV = "CRW_MAX_BAD_ROW_SHARE"
 DEFAULT_MAX_BAD_SHARE = 0.05

@@ -239,7 +239,7 @@ def _submit_months(months: list[str] | None) -> bool:
     from contextlib import closing
 
     from bureau.submit import check_org_code, submit_months, unsubmitted_months
-    from orchestration.publish import refresh_after_submission
+    from orchestration.analytics_copy import refresh_after_submission
     from orchestration.submission_time import submission_time
     from orchestration.warehouse_file import connect_warehouse
 
@@ -263,7 +263,7 @@ def _feedback(args: argparse.Namespace) -> int:
     from contextlib import closing
 
     from bureau.feedback import apply_feedback
-    from orchestration.publish import refresh_after_submission
+    from orchestration.analytics_copy import refresh_after_submission
     from orchestration.submission_time import submission_time
     from orchestration.warehouse_file import connect_warehouse
 

@@ -21,7 +21,14 @@ FEEDBACK_ENV = "CRW_FEEDBACK"  # the folder the bureau's feedback files (.fbk) a
 ORG_CODE_ENV = "CRW_ORG_CODE"  # the 14-character data-provider code the bureau gave the lender
 MAX_HELD_SHARE_ENV = "CRW_MAX_HELD_SHARE"  # above this share of a month held (S1-S6), nothing is sent
 SUBMISSION_TIME_ENV = "CRW_SUBMISSION_TIME"  # a fixed generation time (ISO, with offset): same run, same bytes
+DBT_TARGET_ENV = "DBT_TARGET_PATH"  # dbt's own variable, which dagster-dbt reads too
 DEFAULT_FIRST_MONTH = "2024-01"
+
+
+def dbt_target_dir() -> Path:
+    """dbt's target folder (manifest, parse state, one folder per Dagster run): dbt's and dagster-dbt's
+    own DBT_TARGET_PATH when set, so the three agree; else dbt_project/target."""
+    return (DBT_PROJECT_DIR / os.environ.get(DBT_TARGET_ENV, "target")).resolve()
 
 
 def warehouse_path() -> Path:

@@ -7,44 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from foundation.batch_states import batch_states_sql
 from foundation.months import BUSINESS_TIMEZONE
 from orchestration.warehouse_file import connect_warehouse
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
 
-BATCHES = """
-with attempts as (  -- one row per load attempt of a month: its files' rows summed
-    select batch_month, loaded_at,
-           case when bool_or(status = 'REJECTED') then 'REJECTED'
-                when bool_or(status = 'LOADED_WITH_QUARANTINE') then 'LOADED_WITH_QUARANTINE'
-                else 'LOADED' end as status,
-           sum(rows_loaded)::bigint as rows_loaded,
-           max(manifest_produced_at) as produced_at,
-           -- the failing file's reason (the others say "batch rejected: <file>: ..."), or the batch's
-           case when count(distinct reason) = 1 then min(reason)
-                else arg_min(file_name || ': ' || reason, reason like 'batch rejected: %') end as reason
-    from audit.load_batches
-    group by batch_month, loaded_at
-),
-loaded as (  -- a rejected attempt changes nothing: the latest other one is the version in raw
-    select batch_month, arg_max(attempts, loaded_at) as version
-    from attempts where status <> 'REJECTED' group by batch_month
-),
-refused as (
-    select batch_month, arg_max(attempts, loaded_at) as attempt
-    from attempts where status = 'REJECTED' group by batch_month
-)
-select strftime(batch_month, '%Y-%m'),
-       loaded.version.status, coalesce(loaded.version.rows_loaded, 0), loaded.version.produced_at,
-       loaded.version.loaded_at, later.attempt.loaded_at, later.attempt.reason
-from loaded
-full join refused using (batch_month)
-left join refused as later  -- only a refusal after the loaded sending is news
-    on later.batch_month = refused.batch_month
-   and (loaded.version is null or later.attempt.loaded_at > loaded.version.loaded_at)
-order by 1
-"""
+BATCHES = batch_states_sql("audit.load_batches")
 
 
 @dataclass(frozen=True)
@@ -54,6 +24,7 @@ class BatchState:
     month: str
     status: str | None  # LOADED / LOADED_WITH_QUARANTINE of the loaded sending; None when none loaded
     rows_loaded: int
+    rows_quarantined: int
     produced_at: str | None  # the loaded sending's manifest time
     loaded_at: datetime | None
     refused_at: datetime | None  # the latest refused sending, when it came after the loaded one

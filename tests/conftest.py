@@ -21,6 +21,8 @@ os.environ[settings.WAREHOUSE_ENV] = str(_SAFE_HOME / "default.duckdb")
 os.environ[settings.LANDING_ENV] = str(_SAFE_HOME / "landing")
 os.environ[settings.PUBLISHED_ENV] = str(_SAFE_HOME / "published" / "analytics_snapshot.duckdb")
 os.environ["DAGSTER_HOME"] = str(_SAFE_HOME / "dagster_home")
+# dbt's target folder per test process: the two workers' runs never read each other's parse state or logs
+os.environ[settings.DBT_TARGET_ENV] = str(_SAFE_HOME / "dbt_target")
 (_SAFE_HOME / "dagster_home").mkdir()
 settings.put_interpreter_bin_on_path()
 

@@ -17,7 +17,7 @@ from conftest import query
 
 from devtools import browser
 from orchestration import settings
-from orchestration.publish import publish_analytics
+from orchestration.analytics_copy import publish_analytics
 
 EXCEPTION = '[data-testid="stException"]'
 

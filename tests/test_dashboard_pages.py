@@ -12,11 +12,11 @@ from conftest import dbt_build, load_all, publish, query
 from landing_builder import edit_csv
 from streamlit.testing.v1 import AppTest
 
-from dashboards import published
+from dashboards import reader
 from dashboards.formatting import count, percent
 from orchestration import settings
 
-VIEWS = Path(published.__file__).parent / "views"
+VIEWS = Path(reader.__file__).parent / "views"
 APP = VIEWS.parent / "app.py"
 PAGES = ["overview", "cohorts", "waves", "reporting", "submissions", "compliance", "data_quality", "sql"]
 
@@ -274,8 +274,8 @@ def test_sql_returns_rows_and_a_csv(small_published):
 
 
 def test_sql_keeps_at_most_the_row_cap(small_published):
-    at = run_sql(f"select * from range({published.SQL_MAX_ROWS + 5})")
-    assert len(at.dataframe[-1].value) == published.SQL_MAX_ROWS
+    at = run_sql(f"select * from range({reader.SQL_MAX_ROWS + 5})")
+    assert len(at.dataframe[-1].value) == reader.SQL_MAX_ROWS
     assert any("first 10,000 shown" in c.value for c in at.caption)
 
 
@@ -301,7 +301,7 @@ def test_sql_refuses_writes_files_and_personal_data_with_the_database_message(sm
 
 
 def test_a_long_query_is_stopped(small_published, monkeypatch):
-    monkeypatch.setenv(published.SQL_TIMEOUT_ENV, "1")
+    monkeypatch.setenv(reader.SQL_TIMEOUT_ENV, "1")
     at = run_sql("select count(*) from range(1000000000000) a")
     assert len(at.error) == 1 and at.error[0].value.startswith("Stopped after 1 s")
 

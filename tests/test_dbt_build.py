@@ -10,8 +10,8 @@ import time
 from conftest import dbt_build, dbt_cli, failure_message, query
 
 from ingestion import rebuild
-from orchestration.assets.dbt import KEPT_RUN_TARGETS
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.assets.dbt import KEPT_RUN_TARGETS, prune_run_targets
+from orchestration.settings import dbt_target_dir
 
 
 def test_dbt_build_under_dagster_is_green_with_every_check_passing(small_warehouse):
@@ -67,7 +67,7 @@ def test_plain_dbt_build_works_without_dagster(small_warehouse, tmp_path):
 
 
 def test_published_marts_are_documented_and_contract_enforced():
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_target_dir() / "manifest.json").read_text())
     marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
     assert "credit_report_monthly" in {n["name"] for n in marts}
     for node in marts:
@@ -120,7 +120,7 @@ def test_a_monthly_build_tests_the_rebuilt_months_and_the_loaded_batches_only(tm
 
 def test_a_build_keeps_only_the_newest_run_target_folders(instance, small_warehouse, tmp_path):
     """dagster-dbt writes a target folder per run; the asset keeps the newest KEPT_RUN_TARGETS."""
-    root = DBT_PROJECT_DIR / "target"
+    root = dbt_target_dir()
     stale = [root / f"warehouse_models-stale{i:02d}-0000000" for i in range(KEPT_RUN_TARGETS + 3)]
     for age, folder in enumerate(stale, start=1):
         folder.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,20 @@ def test_a_build_keeps_only_the_newest_run_target_folders(instance, small_wareho
     shutil.copy(small_warehouse[0], warehouse)
     result = dbt_build(instance, warehouse)
     assert result.success, failure_message(result)
-    kept = sorted(root.glob("warehouse_models-*"), key=lambda path: path.stat().st_mtime)
-    assert len(kept) == KEPT_RUN_TARGETS
-    assert (kept[-1] / "run_results.json").is_file()  # this run's own folder is among them
+    # another test process may be writing its own run folder here meanwhile: count none of its making
+    (own,) = root.glob(f"warehouse_models-{result.run_id[:7]}-*")
+    assert (own / "run_results.json").is_file()  # this run's own folder is kept
     assert not any(folder.exists() for folder in stale[KEPT_RUN_TARGETS - 1 :])  # the oldest went first
+    kept = [path for path in root.glob("warehouse_models-*") if path.is_dir()]
+    assert KEPT_RUN_TARGETS <= len(kept) <= KEPT_RUN_TARGETS + 1  # + a run of the other worker, at most
+
+
+def test_pruning_keeps_the_newest_run_folders_and_the_latest(tmp_path):
+    folders = [tmp_path / f"warehouse_models-r{i:02d}-0000000" for i in range(KEPT_RUN_TARGETS + 3)]
+    for age, folder in enumerate(folders):
+        folder.mkdir()
+        os.utime(folder, (time.time() - 3600 * age, time.time() - 3600 * age))
+    (tmp_path / "other_op-r99-0000000").mkdir()  # another op's folders are not this one's to prune
+    prune_run_targets(folders[0])
+    assert [f.exists() for f in folders] == [True] * KEPT_RUN_TARGETS + [False] * 3
+    assert (tmp_path / "other_op-r99-0000000").is_dir()

@@ -166,7 +166,7 @@ def test_a_batch_correcting_an_old_payment_rebuilds_from_the_payment_s_old_month
 
 
 def newest_dbt_log() -> str:
-    runs = (settings.DBT_PROJECT_DIR / "target").glob("warehouse_models-*")
+    runs = settings.dbt_target_dir().glob("warehouse_models-*")
     return (max(runs, key=lambda folder: folder.stat().st_mtime) / "dbt.log").read_text()
 
 

@@ -15,10 +15,10 @@ from conftest import publish, query
 from dagster import materialize
 
 from orchestration import settings
+from orchestration.analytics_copy import LEDGER_RELATIONS, publish_analytics, refresh_after_submission
 from orchestration.assets.dbt import warehouse_models
 from orchestration.assets.published import published_analytics
 from orchestration.dbt_project import dbt_resource
-from orchestration.publish import LEDGER_RELATIONS, publish_analytics, refresh_after_submission
 from orchestration.resources import Warehouse
 
 

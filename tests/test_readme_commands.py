@@ -48,7 +48,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_the_readme_main_command_runs_end_to_end_in_a_scratch_directory(tmp_path: Path):
     project = scratch_copy(tmp_path / "project")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRW_", "DAGSTER_", "VIRTUAL_ENV"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRW_", "DAGSTER_", "DBT_", "VIRTUAL_ENV"))}
     result = subprocess.run(
         readme_command("main-command"),
         shell=True,

@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import query
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import dbt_target_dir
 
 COHORTS = ["score_band", "age_band", "registration_year", "province_code", "limit_band", "wave_label"]
 MEASURES = [
@@ -129,7 +129,7 @@ def test_wave_funnel_shows_quality_first(warehouse):
 
 
 def test_no_personal_data_column_outside_raw_staging_and_the_reporting_mart():
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_target_dir() / "manifest.json").read_text())
     personal = {
         column
         for node in manifest["nodes"].values()

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from compliance.explain import ExplainError, Query, explain
-from dashboards import published, queries
+from dashboards import queries, reader
 from dashboards.layout import page_footer, page_header
 
 CUSTOMER_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -16,7 +16,7 @@ EVERY_MONTH = "every month loaded"
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def _answer(customer: str, month: str | None, version: tuple[int, int]) -> dict:
-    with published.connect() as con:
+    with reader.connect() as con:
         return explain(con, Query(customer=customer, month=month))
 
 
@@ -44,7 +44,7 @@ if not CUSTOMER_KEY.fullmatch(customer):
     page_footer()
     st.stop()
 try:
-    answer = _answer(customer, None if month == EVERY_MONTH else month, published.snapshot_version())
+    answer = _answer(customer, None if month == EVERY_MONTH else month, reader.snapshot_version())
 except ExplainError as exc:
     st.warning(str(exc))
     page_footer()

@@ -16,12 +16,12 @@ if loads.empty:
     st.info("No batch has been loaded yet.")
     st.stop()
 loads["batch"] = loads.batch_month.dt.strftime("%Y-%m")
-latest_attempt = loads.sort_values("loaded_at").groupby(["batch", "file_name"]).tail(1)
+batches = queries.batch_states()  # a refused resend leaves the sending before it in raw
 cols = st.columns(4)
-cols[0].metric("Batch months loaded", count(latest_attempt[latest_attempt.status != "REJECTED"].batch.nunique()))
-cols[1].metric("Rows loaded", count(latest_attempt.rows_loaded.sum()))
-cols[2].metric("Rows quarantined", count(latest_attempt.rows_quarantined.sum()))
-cols[3].metric("Files rejected (latest attempt)", count((latest_attempt.status == "REJECTED").sum()))
+cols[0].metric("Batch months loaded", count(batches.status.notna().sum()))
+cols[1].metric("Rows loaded", count(batches.rows_loaded.sum()))
+cols[2].metric("Rows quarantined", count(batches.rows_quarantined.sum()))
+cols[3].metric("Sendings refused (latest)", count(batches.refused_at.notna().sum()))
 
 st.subheader("Latest load attempts")
 shown = st.slider("Attempts shown", 7, max(7, len(loads)), min(35, max(7, len(loads))), step=7, key="attempts")

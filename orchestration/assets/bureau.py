@@ -21,9 +21,9 @@ from bureau.feedback import FeedbackError, apply_feedback
 from bureau.reader import read_file
 from bureau.submit import SubmissionError, check_org_code, submit_months, unsubmitted_months
 from orchestration import settings
+from orchestration.analytics_copy import refresh_after_submission
 from orchestration.assets.published import published_analytics
 from orchestration.partitions import batch_months
-from orchestration.publish import refresh_after_submission
 from orchestration.resources import Warehouse
 from orchestration.submission_time import submission_time
 

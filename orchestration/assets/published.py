@@ -1,4 +1,4 @@
-"""The read-only analytics copy the dashboard and ad-hoc SQL open (see orchestration/publish.py)."""
+"""The read-only analytics copy the dashboard and ad-hoc SQL open (see orchestration/analytics_copy.py)."""
 
 from pathlib import Path
 
@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from foundation.published_copy import SCHEMA
 from orchestration import settings
+from orchestration.analytics_copy import publish_analytics
 from orchestration.assets.dbt import warehouse_models
-from orchestration.publish import publish_analytics
 from orchestration.resources import Warehouse
 from orchestration.status import run_summary
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from foundation.published_copy import PUBLICATION_TABLE, SCHEMA
-from ingestion.staging import sql_string
+from ingestion.file_reader import sql_string
 from orchestration import settings
 
 
