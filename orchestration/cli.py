@@ -180,9 +180,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _backfill(args: argparse.Namespace) -> int:
     """The monthly job over a range of months as one run, like a backfill launched from the UI."""
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
     from orchestration.automation import batch_tag
+    from orchestration.partitions import partition_range_tags
 
     for month in (args.first, args.last):
         if not is_batch_month(month):
@@ -200,7 +199,7 @@ def _backfill(args: argparse.Namespace) -> int:
     if outside := _outside_partitions(months):
         raise WarehouseError("; ".join(f"batch {m} cannot be loaded: {why}" for m, why in outside.items()))
     defs, instance = _monthly_definitions()
-    tags = {ASSET_PARTITION_RANGE_START_TAG: args.first, ASSET_PARTITION_RANGE_END_TAG: args.last}
+    tags = partition_range_tags(args.first, args.last)
     for month in months:
         tags |= batch_tag(landing / month)
     print(f"backfilling {len(months)} months ({args.first} .. {args.last}): loads, then dbt on the months touched")

@@ -91,6 +91,15 @@ def test_the_monthly_job_is_backfillable_as_one_run_per_range():
     assert {"raw", "staging", "marts", "analytics", "published"} <= selected
 
 
+def test_the_range_tags_are_the_ones_dagster_reads_for_a_single_run_backfill():
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from orchestration.partitions import partition_range_tags
+
+    tags = partition_range_tags("2024-02", "2024-05")
+    assert tags == {ASSET_PARTITION_RANGE_START_TAG: "2024-02", ASSET_PARTITION_RANGE_END_TAG: "2024-05"}
+
+
 def test_the_feedback_sensor_asks_one_run_per_contents_of_each_feedback_file(tmp_path, monkeypatch):
     from orchestration.automation import feedback_sensor
 
