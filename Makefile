@@ -6,6 +6,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export UV_PYTHON_DOWNLOADS := never
 
@@ -23,23 +24,22 @@ $(BIN)/.installed: pyproject.toml requirements.lock Makefile
 
 install: $(BIN)/.installed
 
-# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
-$(CHROMIUM):
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here); without a CJK
+# font it draws province names and five-level classes (Chinese) as boxes.
+$(CHROMIUM) $(CJK_FONT):
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
 
 run: install
 	$(BIN)/credit-reporting-warehouse generate
 	$(BIN)/credit-reporting-warehouse run
 
 # Two workers, one test file each at a time (a file's fixtures are built once); the slowest 20 listed.
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20
 
 dagster: install
-	mkdir -p data/dagster_home
-	cp orchestration/dagster.yaml data/dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/python -m orchestration.dagster_ui
 
 dashboard: install
 	$(BIN)/streamlit run dashboards/app.py

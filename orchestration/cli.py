@@ -15,10 +15,40 @@ from ingestion.manifest import MANIFEST_NAME, landing_batches
 from orchestration import settings
 from source_system.config import GeneratorConfig, GeneratorConfigError
 
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, answering a mistake in one line (its usage is one `--help` away) and exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def month_argument(text: str) -> str:
+    """Every month argument of the command line: YYYY-MM, checked here once."""
+    if not is_batch_month(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM")
+    return text
+
+
 NOTHING_PUBLISHED = "nothing published: the dashboard keeps showing the last good copy"
 # Dagster's console logs a failed step with its stack trace; the CLI prints the one-line reason itself
 # (the run, trace included, stays in the Dagster instance for the UI).
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _execute(defs, job: str, **options):
+    """One of the jobs, in this process, quietly: dagster-dbt echoes every dbt line (~300 a build) to
+    stdout, so they go to a log file beside the warehouse; the CLI prints one line per outcome."""
+    import contextlib
+
+    log = dbt_console_log()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as out, contextlib.redirect_stdout(out):
+        return defs.resolve_job_def(job).execute_in_process(raise_on_error=False, run_config=QUIET_RUN, **options)
+
+
+def dbt_console_log() -> Path:
+    return settings.warehouse_path().parent / "logs" / "dbt-console.log"
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -51,8 +81,9 @@ def ready_batches(landing: Path) -> tuple[list[str], list[str]]:
 
 def _prepare_dagster() -> None:
     """A persistent instance (runs show in the UI) and a dbt manifest matching the code."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.warehouse_path().parent / "dagster_home")))
-    home.mkdir(parents=True, exist_ok=True)
+    home = settings.dagster_home()
+    settings.write_dagster_instance_config(home)
+    os.environ["DAGSTER_HOME"] = str(home)
     settings.export_for_subprocesses()
     from orchestration.dbt_project import prepare_manifest
 
@@ -149,27 +180,18 @@ def _run(args: argparse.Namespace) -> int:
     _refuse(outside)
     ready = [m for m in ready if m not in outside]
     failures = len(outside)
-    load = defs.resolve_job_def("load_batch")
     for month in tqdm(ready, desc="loading batches", unit="batch"):
-        result = load.execute_in_process(
-            partition_key=month,
-            instance=instance,
-            raise_on_error=False,
-            run_config=QUIET_RUN,
-            tags=batch_tag(landing / month),
-        )
+        result = _execute(defs, "load_batch", partition_key=month, instance=instance, tags=batch_tag(landing / month))
         if not result.success:
             failures += 1
             tqdm.write(f"{month}: {_failure_message(result)}")
     for month in waiting:
         print(f"{month}: not ready ({MANIFEST_NAME} missing), left for the next run")
     print("building dbt models and running their tests ...")
-    build = defs.resolve_job_def("build_models").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN
-    )
+    build = _execute(defs, "build_models", instance=instance)
     if not build.success:
         failures += 1
-        print(f"dbt build failed: {_failure_message(build)}")
+        print(f"dbt build failed: {_failure_message(build)} (dbt's output: {dbt_console_log()})")
         print(NOTHING_PUBLISHED)
     else:
         print(f"bureau files into {settings.submissions_dir()}:")
@@ -183,9 +205,6 @@ def _backfill(args: argparse.Namespace) -> int:
     from orchestration.automation import batch_tag
     from orchestration.partitions import partition_range_tags
 
-    for month in (args.first, args.last):
-        if not is_batch_month(month):
-            raise WarehouseError(f"{month!r} is not a month YYYY-MM")
     if args.first > args.last:
         raise WarehouseError(f"--from {args.first} is after --to {args.last}")
     landing = settings.landing_dir()
@@ -203,11 +222,9 @@ def _backfill(args: argparse.Namespace) -> int:
     for month in months:
         tags |= batch_tag(landing / month)
     print(f"backfilling {len(months)} months ({args.first} .. {args.last}): loads, then dbt on the months touched")
-    result = defs.resolve_job_def("monthly_batch").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN, tags=tags
-    )
+    result = _execute(defs, "monthly_batch", instance=instance, tags=tags)
     if not result.success:
-        print(f"backfill failed: {_failure_message(result)}")
+        print(f"backfill failed: {_failure_message(result)} (dbt's output: {dbt_console_log()})")
         print(NOTHING_PUBLISHED)
     _print_next_steps()
     return 0 if result.success else 1
@@ -224,8 +241,6 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    if args.month and not is_batch_month(args.month):
-        raise WarehouseError(f"{args.month!r} is not a month YYYY-MM")
     path = settings.warehouse_path()
     if not path.is_file():
         raise WarehouseError(f"no warehouse at {path}: run `credit-reporting-warehouse run` first")
@@ -288,8 +303,6 @@ def _explain(args: argparse.Namespace) -> int:
     from compliance.explain import ExplainError, Query, as_text, explain
     from orchestration.warehouse_file import connect_warehouse
 
-    if args.month and not is_batch_month(args.month):
-        raise WarehouseError(f"{args.month!r} is not a month YYYY-MM")
     if args.account and not args.month:
         raise WarehouseError("explain --account needs --month YYYY-MM")
     warehouse = settings.warehouse_path()
@@ -324,7 +337,7 @@ def _check_submission(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="credit-reporting-warehouse",
         description="Consent-gated credit-bureau reporting warehouse: synthetic source data, "
         "manifest-checked raw loads into DuckDB under Dagster, dbt models.",
@@ -339,7 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--customers", type=int, default=defaults.customers, help="customers in the base (default %(default)s)"
     )
     gen.add_argument(
-        "--first-month", default=defaults.first_month, help="first batch month YYYY-MM (default %(default)s)"
+        "--first-month",
+        type=month_argument,
+        default=defaults.first_month,
+        metavar="YYYY-MM",
+        help="first batch month YYYY-MM (default %(default)s)",
     )
     gen.add_argument(
         "--months", type=int, default=defaults.months, help="number of monthly batches (default %(default)s)"
@@ -368,19 +385,29 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(handler=_generate)
 
     run = sub.add_parser("run", help="load every ready batch, then build and test the dbt models")
-    run.add_argument("--month", action="append", help="load only this batch month (repeatable)")
+    run.add_argument(
+        "--month",
+        action="append",
+        type=month_argument,
+        metavar="YYYY-MM",
+        help="load only this batch month (repeatable)",
+    )
     run.set_defaults(handler=_run)
 
     backfill = sub.add_parser(
         "backfill", help="run the monthly job (load, gate, dbt on the months touched, publish) over a range of months"
     )
-    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM", help="first batch month")
-    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM", help="last batch month")
+    backfill.add_argument(
+        "--from", dest="first", required=True, type=month_argument, metavar="YYYY-MM", help="first batch month"
+    )
+    backfill.add_argument(
+        "--to", dest="last", required=True, type=month_argument, metavar="YYYY-MM", help="last batch month"
+    )
     backfill.set_defaults(handler=_backfill)
 
     submit = sub.add_parser("submit", help="write the bureau's 210 file of a month (or of every month not sent)")
     which = submit.add_mutually_exclusive_group(required=True)
-    which.add_argument("--month", metavar="YYYY-MM", help="the month to submit")
+    which.add_argument("--month", type=month_argument, metavar="YYYY-MM", help="the month to submit")
     which.add_argument("--all", action="store_true", help="every built month not submitted yet, in order")
     submit.set_defaults(handler=_submit)
 
@@ -400,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     who = explain_.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer", metavar="C", help="a customer key (e.g. C00000013)")
     who.add_argument("--account", metavar="A", help="an account id (with --month)")
-    explain_.add_argument("--month", metavar="YYYY-MM", help="one reporting month (default: every month loaded)")
+    explain_.add_argument(
+        "--month", type=month_argument, metavar="YYYY-MM", help="one reporting month (default: every month loaded)"
+    )
     explain_.add_argument("--json", action="store_true", help="the answer as JSON, for machines")
     explain_.set_defaults(handler=_explain)
 

@@ -5,9 +5,10 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, dbt_target_dir
+from orchestration.settings import DBT_PROJECT_DIR, dbt_target_dir, put_interpreter_bin_on_path
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=dbt_target_dir())
+put_interpreter_bin_on_path()  # under `dagster dev` the next line runs `dbt parse`: this venv's dbt, not PATH's
 dbt_project.prepare_if_dev()
 DBT_GUARD = Path(sys.executable).parent / "crw-dbt"  # orchestration/dbt_guard.py, installed as a script
 

@@ -69,6 +69,23 @@ def duckdb_memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV, "8GB")
 
 
+def dagster_home() -> Path:
+    """Dagster's own DAGSTER_HOME (runs, schedules, sensor cursors); by default beside the warehouse."""
+    return Path(os.environ.get("DAGSTER_HOME", warehouse_path().parent / "dagster_home")).resolve()
+
+
+DAGSTER_INSTANCE_CONFIG = PROJECT_ROOT / "orchestration" / "dagster.yaml"
+
+
+def write_dagster_instance_config(home: Path) -> None:
+    """The project's instance config (one run at a time, telemetry off) in a Dagster home that has none
+    (one of the operator's own is left alone): without it Dagster prints its telemetry banner into
+    every command's output."""
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").is_file():
+        (home / "dagster.yaml").write_bytes(DAGSTER_INSTANCE_CONFIG.read_bytes())
+
+
 def put_interpreter_bin_on_path() -> None:
     """dbt runs as a subprocess: use the dbt installed beside this interpreter."""
     bin_dir = str(Path(sys.executable).parent)

@@ -23,10 +23,19 @@ def test_help_lists_the_subcommands():
 
 def test_user_mistakes_get_one_line_and_no_traceback(tmp_path: Path):
     cases = [
-        (("generate", "--first-month", "2024-13", "--out", str(tmp_path / "x")), {}, "first month must be YYYY-MM"),
+        (
+            ("generate", "--first-month", "2024-13", "--out", str(tmp_path / "x")),
+            {},
+            "'2024-13' is not a month YYYY-MM",
+        ),
+        (("run", "--month", "2025/12"), {}, "argument --month: '2025/12' is not a month YYYY-MM"),
+        (("submit", "--month", "12-2025"), {}, "'12-2025' is not a month YYYY-MM"),
+        (("explain", "--customer", "C1", "--month", "2025-1"), {}, "'2025-1' is not a month YYYY-MM"),
+        (("submit",), {}, "one of the arguments --month --all is required"),
+        (("frobnicate",), {}, "invalid choice: 'frobnicate'"),
         (("status",), {WAREHOUSE_ENV: str(tmp_path / "none.duckdb")}, "no warehouse at"),
         (("run",), {LANDING_ENV: str(tmp_path / "nowhere")}, "does not exist: run `generate` first"),
-        (("backfill", "--from", "2024-1", "--to", "2024-03"), {}, "'2024-1' is not a month YYYY-MM"),
+        (("backfill", "--from", "2024-1", "--to", "2024-03"), {}, "argument --from: '2024-1' is not a month YYYY-MM"),
         (("backfill", "--from", "2024-05", "--to", "2024-03"), {}, "--from 2024-05 is after --to 2024-03"),
         (
             ("backfill", "--from", "2024-01", "--to", "2024-03"),
@@ -68,9 +77,12 @@ def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_one
     assert "2099-01: batch 2099-01 refused: the month has not ended yet" in out  # only that batch
     assert "batches loaded: 2 of 4 attempted (2024-01 .. 2024-02)" in out
     assert "2024-02: " in out and " records written to TEST0000000001" in out  # run ends with the bureau files
-    assert "staging.stg_landing__customers" in out
+    assert "marts.credit_report_monthly: " in out  # the status after the run
     assert "Traceback" not in result.stdout + result.stderr
     assert "Stack Trace" not in result.stdout + result.stderr  # user mistakes print their line only
+    assert "Telemetry" not in result.stdout + result.stderr  # the instance config the CLI writes turns it off
+    assert "dagster.yaml" not in result.stderr
+    assert len(result.stdout.splitlines()) < 60, result.stdout  # the lines above and the status, not pages
     # the loaded months passed dbt build: the dashboard's copy is published up to the last of them
     assert query(published, "select data_as_of from analytics.publication") == [("2024-02",)]
 
