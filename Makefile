@@ -10,7 +10,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test dagster dashboard lint clean
+.PHONY: install run test dagster dashboard sql lint clean
 
 # Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE set (as on these machines) every process
 # would otherwise compile its imports again (~3,500 modules, 15 s a start for the CLI, dbt too).
@@ -43,6 +43,9 @@ dagster: install
 
 dashboard: install
 	$(BIN)/streamlit run dashboards/app.py
+
+sql: install
+	$(BIN)/credit-reporting-warehouse sql
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

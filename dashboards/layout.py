@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import reader
+from foundation.published_sql import NotPublished
 
 
 def page_header(title: str, what: str) -> reader.Publication:
@@ -13,7 +14,7 @@ def page_header(title: str, what: str) -> reader.Publication:
     st.caption(what)
     try:
         publication = reader.publication()
-    except reader.NotPublished as exc:
+    except NotPublished as exc:
         st.info(str(exc))
         st.stop()
     st.caption(

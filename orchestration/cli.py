@@ -336,6 +336,23 @@ def _check_submission(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sql(args: argparse.Namespace) -> int:
+    from foundation.published_sql import NotPublished, QueryFailed, connect
+    from orchestration import sql_shell
+
+    try:
+        with connect():  # no copy yet: say so before a prompt opens
+            pass
+        if args.command is None and sys.stdin.isatty():
+            sql_shell.interactive()
+        else:
+            script = sys.stdin.read() if args.command is None else args.command
+            sql_shell.run_script(script, sys.stdout, csv=args.csv)
+    except (NotPublished, QueryFailed) as exc:
+        raise WarehouseError(str(exc).splitlines()[0]) from None  # DuckDB's caret lines are for the prompt
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="credit-reporting-warehouse",
@@ -432,6 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain_.add_argument("--json", action="store_true", help="the answer as JSON, for machines")
     explain_.set_defaults(handler=_explain)
+
+    sql = sub.add_parser(
+        "sql", help="SQL over the published analytics copy (read-only, no personal data): a prompt, -c, or stdin"
+    )
+    sql.add_argument("-c", dest="command", metavar="SQL", help="run these statements and exit")
+    sql.add_argument("--csv", action="store_true", help="rows as CSV (with -c or stdin), for other tools")
+    sql.set_defaults(handler=_sql)
 
     status = sub.add_parser("status", help="batches loaded and row counts per layer")
     status.set_defaults(handler=_status)

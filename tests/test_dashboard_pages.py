@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import reader
 from dashboards.formatting import count, percent
+from foundation import published_sql
 from orchestration import settings
 
 VIEWS = Path(reader.__file__).parent / "views"
@@ -274,8 +275,8 @@ def test_sql_returns_rows_and_a_csv(small_published):
 
 
 def test_sql_keeps_at_most_the_row_cap(small_published):
-    at = run_sql(f"select * from range({reader.SQL_MAX_ROWS + 5})")
-    assert len(at.dataframe[-1].value) == reader.SQL_MAX_ROWS
+    at = run_sql(f"select * from range({published_sql.SQL_MAX_ROWS + 5})")
+    assert len(at.dataframe[-1].value) == published_sql.SQL_MAX_ROWS
     assert any("first 10,000 shown" in c.value for c in at.caption)
 
 
@@ -301,7 +302,7 @@ def test_sql_refuses_writes_files_and_personal_data_with_the_database_message(sm
 
 
 def test_a_long_query_is_stopped(small_published, monkeypatch):
-    monkeypatch.setenv(reader.SQL_TIMEOUT_ENV, "1")
+    monkeypatch.setenv(published_sql.SQL_TIMEOUT_ENV, "1")
     at = run_sql("select count(*) from range(1000000000000) a")
     assert len(at.error) == 1 and at.error[0].value.startswith("Stopped after 1 s")
 

@@ -9,6 +9,7 @@ import streamlit as st
 from compliance.explain import ExplainError, Query, explain
 from dashboards import queries, reader
 from dashboards.layout import page_footer, page_header
+from foundation import published_sql
 
 CUSTOMER_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 EVERY_MONTH = "every month loaded"
@@ -16,7 +17,7 @@ EVERY_MONTH = "every month loaded"
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def _answer(customer: str, month: str | None, version: tuple[int, int]) -> dict:
-    with reader.connect() as con:
+    with published_sql.connect() as con:
         return explain(con, Query(customer=customer, month=month))
 
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboards import queries, reader
+from dashboards import queries
 from dashboards.layout import page_footer, page_header
+from foundation import published_sql
 
 EXAMPLE = """select month, product,
        sum(reported_accounts) / sum(active_accounts) as account_coverage
@@ -14,7 +15,7 @@ order by month, product"""
 page_header(
     "SQL",
     "Query the analytics tables (no personal data). Read-only: writes and file access are refused; "
-    f"queries stop after {reader.sql_timeout_s():g} s and at most {reader.SQL_MAX_ROWS:,} rows are kept.",
+    f"queries stop after {published_sql.sql_timeout_s():g} s and at most {published_sql.SQL_MAX_ROWS:,} rows are kept.",
 )
 with st.expander("Tables you can query"):
     st.dataframe(queries.queryable_columns(), hide_index=True, width="stretch")
@@ -24,11 +25,11 @@ with st.form("query"):
     submitted = st.form_submit_button("Run")
 if submitted:
     try:
-        result = reader.run_adhoc(sql)
-    except reader.QueryFailed as exc:
+        result = published_sql.run_adhoc(sql)
+    except published_sql.QueryFailed as exc:
         st.error(str(exc))
     else:
-        note = f" (first {reader.SQL_MAX_ROWS:,} shown)" if result.truncated else ""
+        note = f" (first {published_sql.SQL_MAX_ROWS:,} shown)" if result.truncated else ""
         st.caption(f"{len(result.frame):,} rows{note} in {result.seconds:.2f} s")
         st.dataframe(result.frame, hide_index=True, width="stretch")
         st.download_button(

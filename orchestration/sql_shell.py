@@ -1,0 +1,81 @@
+"""Terminal SQL over the published analytics copy (`credit-reporting-warehouse sql`, `make sql`).
+
+It opens what the dashboard's SQL page opens, the same way (foundation/published_sql.py): read-only,
+no file access, configuration locked, a time limit per statement, never the warehouse, which a
+running pipeline holds. The DuckDB shell sold on PyPI (duckdb-cli 1.5) cannot read files written
+by duckdb 2.0; this one is the pinned duckdb itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from foundation import published_sql
+from foundation.published_copy import published_path
+
+PROMPT, CONTINUED = "crw-sql> ", "   ...> "
+SHOWN_ROWS = 40  # a screenful; --csv writes every row kept
+HELP = """Statements end with ';'. The analytics views (no personal data) are in the search path:
+  .tables        the views and their columns
+  .quit          leave (or Ctrl-D)"""
+TABLES = """select table_name, string_agg(column_name, ', ' order by ordinal_position) as columns
+            from information_schema.columns where table_schema = 'analytics' group by all order by 1"""
+
+
+def run_statement(sql: str, out: TextIO, csv: bool = False) -> None:
+    """One statement's rows, printed (QueryFailed when DuckDB refuses it or it runs out of time)."""
+    result = published_sql.run_adhoc(sql)
+    if csv:
+        result.frame.to_csv(out, index=False)
+        return
+    if result.frame.columns.empty:
+        print(f"done in {result.seconds:.2f} s", file=out)
+        return
+    print(result.frame.to_string(index=False, max_rows=SHOWN_ROWS, show_dimensions=False), file=out)
+    kept = f"{len(result.frame):,}{'+' if result.truncated else ''}"
+    print(f"({kept} row{'' if len(result.frame) == 1 else 's'} in {result.seconds:.2f} s)", file=out)
+
+
+def run_script(script: str, out: TextIO, csv: bool = False) -> None:
+    """Every statement of a script (`-c` or piped in), in order; the first refused one stops it."""
+    for statement in published_sql.split_statements(script):
+        run_statement(statement, out, csv)
+
+
+def prompt_loop(read_line: Callable[[str], str], out: TextIO) -> None:
+    """The interactive shell: statements until ';', a refused one says why and the session goes on."""
+    print(f"{published_path()} (read-only). {HELP}", file=out)
+    pending: list[str] = []
+    while True:
+        try:
+            line = read_line(CONTINUED if pending else PROMPT)
+        except EOFError:
+            print(file=out)
+            return
+        except KeyboardInterrupt:  # Ctrl-C drops the statement being typed, as in psql
+            pending = []
+            print(file=out)
+            continue
+        command = line.strip()
+        if not pending and command in (".quit", ".exit"):
+            return
+        if not pending and command in (".tables", ".help"):
+            print(HELP if command == ".help" else "", file=out, end="\n" if command == ".help" else "")
+            if command == ".tables":
+                run_statement(TABLES, out)
+            continue
+        pending.append(line)
+        if command.endswith(";"):
+            script, pending = "\n".join(pending), []
+            try:
+                run_script(script, out)
+            except published_sql.QueryFailed as exc:
+                print(f"error: {exc}", file=out)
+
+
+def interactive() -> None:
+    import readline  # noqa: F401  (line editing and history for input())
+
+    prompt_loop(input, sys.stdout)
