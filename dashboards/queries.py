@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboards import reader
+from foundation import published_sql
 from foundation.batch_states import batch_states_sql
 
 PRODUCTS = ("HUABEI", "JIEBEI")
@@ -196,11 +197,11 @@ def loaded_months() -> list[str]:
     )
 
 
+def queryable_tables() -> pd.DataFrame:
+    """Every published relation with its description."""
+    return reader.frame(published_sql.TABLES_SQL)
+
+
 def queryable_columns() -> pd.DataFrame:
-    """What an analyst can query: every published relation and its columns."""
-    return reader.frame(
-        """
-        select table_name, string_agg(column_name || ' ' || lower(data_type), ', ' order by ordinal_position) as columns
-        from information_schema.columns where table_schema = 'analytics' group by table_name order by table_name
-        """
-    )
+    """Every published column with its type and description."""
+    return reader.frame(published_sql.COLUMNS_SQL)

@@ -36,6 +36,14 @@ SQL_TIMEOUT_ENV = "CRW_SQL_TIMEOUT_S"
 SQL_MAX_ROWS = 10_000
 
 
+# What an analyst can query, with the dbt descriptions the copy carries (the SQL page, the terminal's .tables).
+TABLES_SQL = f"""select table_name as "table", comment as description from duckdb_tables()
+                 where schema_name = '{SCHEMA}' order by 1"""
+COLUMNS_SQL = f"""select table_name as "table", column_name as "column", lower(data_type) as type,
+                         comment as description
+                  from duckdb_columns() where schema_name = '{SCHEMA}' order by table_name, column_index"""
+
+
 class NotPublished(Exception):
     """No analytics copy has been published yet."""
 

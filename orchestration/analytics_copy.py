@@ -70,6 +70,7 @@ def publish_analytics(warehouse: Path, target: Path, run_id: str, only: tuple[st
         for name in names:
             con.execute(f"create or replace table {SCHEMA}.{name} as select * from warehouse.{SCHEMA}.{name}")
             rows[name] = con.execute(f"select count(*) from {SCHEMA}.{name}").fetchone()[0]
+        _copy_descriptions(con, names)
         con.execute("detach warehouse")
         con.execute(f"drop table if exists {SCHEMA}.{PUBLICATION_TABLE}")
         as_of = con.execute(f"select strftime(max(month), '%Y-%m') from {SCHEMA}.rollout_coverage").fetchone()[0]
@@ -78,6 +79,9 @@ def publish_analytics(warehouse: Path, target: Path, run_id: str, only: tuple[st
             " ? as data_as_of, ? as validation_reports_dir",
             [published_at, run_id, as_of, str(settings.validation_reports_dir(warehouse))],
         )
+        con.execute(f"comment on table {SCHEMA}.{PUBLICATION_TABLE} is 'One row: which publication this copy is.'")
+        for column, description in PUBLICATION_COLUMNS.items():
+            con.execute(f"comment on column {SCHEMA}.{PUBLICATION_TABLE}.{column} is {sql_string(description)}")
         con.execute("checkpoint")
     except BaseException:
         con.close()
@@ -88,6 +92,34 @@ def publish_analytics(warehouse: Path, target: Path, run_id: str, only: tuple[st
     Path(f"{target}.wal").unlink(missing_ok=True)
     os.replace(building, target)
     return Publication(target, published_at, as_of, rows)
+
+
+PUBLICATION_COLUMNS = {
+    "published_at": "When this copy was published (UTC instant).",
+    "run_id": "The run that published it (a Dagster run id, or the command's).",
+    "data_as_of": "The latest reporting month in the copy, YYYY-MM.",
+    "validation_reports_dir": "Where the landing gate's validation reports are (index.html lists every attempt).",
+}
+
+
+def _copy_descriptions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """The dbt descriptions of the copied relations and their columns (comments in the warehouse,
+    persist_docs) onto the copy's tables: analysts read them where they query."""
+    wanted = set(names)
+    for name, comment in con.execute(
+        "select view_name, comment from duckdb_views() where database_name = 'warehouse' and schema_name = ?"
+        " and comment is not null",
+        [SCHEMA],
+    ).fetchall():
+        if name in wanted:
+            con.execute(f"comment on table {SCHEMA}.{name} is {sql_string(comment)}")
+    for name, column, comment in con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = 'warehouse'"
+        " and schema_name = ? and comment is not null",
+        [SCHEMA],
+    ).fetchall():
+        if name in wanted:
+            con.execute(f'comment on column {SCHEMA}.{name}."{column}" is {sql_string(comment)}')
 
 
 def _remove_with_wal(path: Path) -> None:

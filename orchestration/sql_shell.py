@@ -17,11 +17,10 @@ from foundation.published_copy import published_path
 
 PROMPT, CONTINUED = "crw-sql> ", "   ...> "
 SHOWN_ROWS = 40  # a screenful; --csv writes every row kept
-HELP = """Statements end with ';'. The analytics views (no personal data) are in the search path:
-  .tables        the views and their columns
+HELP = """Statements end with ';'. The analytics tables (no personal data) are in the search path:
+  .tables        the tables and what each holds
+  .columns NAME  a table's columns, types and descriptions
   .quit          leave (or Ctrl-D)"""
-TABLES = """select table_name, string_agg(column_name, ', ' order by ordinal_position) as columns
-            from information_schema.columns where table_schema = 'analytics' group by all order by 1"""
 
 
 def run_statement(sql: str, out: TextIO, csv: bool = False) -> None:
@@ -33,7 +32,8 @@ def run_statement(sql: str, out: TextIO, csv: bool = False) -> None:
     if result.frame.columns.empty:
         print(f"done in {result.seconds:.2f} s", file=out)
         return
-    print(result.frame.to_string(index=False, max_rows=SHOWN_ROWS, show_dimensions=False), file=out)
+    frame = result.frame
+    print("  ".join(frame.columns) if frame.empty else frame.to_string(index=False, max_rows=SHOWN_ROWS), file=out)
     kept = f"{len(result.frame):,}{'+' if result.truncated else ''}"
     print(f"({kept} row{'' if len(result.frame) == 1 else 's'} in {result.seconds:.2f} s)", file=out)
 
@@ -61,10 +61,8 @@ def prompt_loop(read_line: Callable[[str], str], out: TextIO) -> None:
         command = line.strip()
         if not pending and command in (".quit", ".exit"):
             return
-        if not pending and command in (".tables", ".help"):
-            print(HELP if command == ".help" else "", file=out, end="\n" if command == ".help" else "")
-            if command == ".tables":
-                run_statement(TABLES, out)
+        if not pending and command.startswith("."):
+            _dot_command(command, out)
             continue
         pending.append(line)
         if command.endswith(";"):
@@ -73,6 +71,21 @@ def prompt_loop(read_line: Callable[[str], str], out: TextIO) -> None:
                 run_script(script, out)
             except published_sql.QueryFailed as exc:
                 print(f"error: {exc}", file=out)
+
+
+def _dot_command(command: str, out: TextIO) -> None:
+    name, _, argument = command.partition(" ")
+    if name == ".tables":
+        run_statement(published_sql.TABLES_SQL, out)
+    elif name == ".columns" and argument.strip():
+        table = argument.strip().replace("'", "''")
+        run_statement(
+            f"""select "column", type, description from ({published_sql.COLUMNS_SQL})
+                          where "table" = '{table}'""",
+            out,
+        )
+    else:
+        print(HELP, file=out)
 
 
 def interactive() -> None:

@@ -7,9 +7,12 @@ import os
 import shutil
 import time
 
+import duckdb
 from conftest import dbt_build, dbt_cli, failure_message, query
 
+from foundation.months import current_month, shift_month
 from ingestion import rebuild
+from orchestration import settings
 from orchestration.assets.dbt import KEPT_RUN_TARGETS, prune_run_targets
 from orchestration.settings import dbt_target_dir
 
@@ -146,3 +149,61 @@ def test_pruning_keeps_the_newest_run_folders_and_the_latest(tmp_path):
     prune_run_targets(folders[0])
     assert [f.exists() for f in folders] == [True] * KEPT_RUN_TARGETS + [False] * 3
     assert (tmp_path / "other_op-r99-0000000").is_dir()
+
+
+def test_every_analytics_column_is_described_and_the_published_copy_carries_it(small_published):
+    _, published = small_published
+    undescribed = query(
+        published,
+        "select table_name || '.' || column_name from duckdb_columns()"
+        " where schema_name = 'analytics' and coalesce(trim(comment), '') = ''",
+    )
+    assert undescribed == []
+    assert (
+        query(published, "select table_name from duckdb_tables() where schema_name = 'analytics' and comment is null")
+        == []
+    )
+    tables = dict(query(published, "select table_name, comment from duckdb_tables() where schema_name = 'analytics'"))
+    assert tables["rollout_coverage"].startswith("View of marts.fct_rollout_coverage")
+    cumulative = query(
+        published,
+        "select column_name from duckdb_columns()"
+        " where table_name = 'rollout_coverage' and comment like '%Cumulative%'",
+    )
+    assert {c for (c,) in cumulative} == {"invited_customers", "consented_customers", "opted_out_by_closing"}
+
+
+def test_every_dashboard_page_is_an_exposure_and_every_analytics_view_has_a_reader():
+    import re
+
+    manifest = json.loads((dbt_target_dir() / "manifest.json").read_text())
+    exposures = manifest["exposures"].values()
+    pages = set(re.findall(r'url_path="([a-z-]+)"', (settings.PROJECT_ROOT / "dashboards" / "app.py").read_text()))
+    paths = {e["url"].rsplit("/", 1)[1] for e in exposures}
+    assert paths == (pages - {"sql"}) | {""}  # the Overview is the root; the SQL page reads whatever is asked
+    analytics = {
+        n["unique_id"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "analytics"
+    }
+    read = {node for e in exposures for node in e["depends_on"]["nodes"]}
+    assert read == analytics
+
+
+def _freshness(warehouse, tmp_path, latest_batch: str) -> str:
+    """`dbt source freshness` of raw.customers with its latest batch month set to `latest_batch`."""
+    copy = tmp_path / f"fresh-{latest_batch}.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update raw.customers set _batch_month = ?::date", [f"{latest_batch}-01"])
+    target = tmp_path / f"target-{latest_batch}"
+    dbt_cli("source", "freshness", "--select", "source:raw.customers", warehouse=copy, target=target)
+    return json.loads((target / "sources.json").read_text())["results"][0]["status"]
+
+
+def test_freshness_is_on_the_batch_month_one_missing_warns_three_error(small_warehouse, tmp_path):
+    warehouse, _ = small_warehouse
+    now = current_month()
+    assert _freshness(warehouse, tmp_path, shift_month(now, -1)) == "pass"  # last month's batch: all there
+    assert _freshness(warehouse, tmp_path, shift_month(now, -3)) == "warn"  # two months' batches missing
+    assert _freshness(warehouse, tmp_path, shift_month(now, -5)) == "error"  # four missing

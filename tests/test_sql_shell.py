@@ -66,7 +66,7 @@ def test_the_prompt_runs_statements_across_lines_and_goes_on_after_a_refusal(sma
     warehouse, published = small_published
     monkeypatch.setenv(PUBLISHED_ENV, str(published))
     monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
-    typed = iter(["select count(*)", "  as n from provinces;", "drop view provinces;", ".tables", "select 2 as b;"])
+    typed = iter(["select count(*)", "  as n from provinces;", "drop view provinces;", ".tables", ".columns rollout_coverage", "select 2 as b;"])
     prompts: list[str] = []
 
     def read_line(prompt: str) -> str:
@@ -85,3 +85,5 @@ def test_the_prompt_runs_statements_across_lines_and_goes_on_after_a_refusal(sma
     assert lines[lines.index("n") + 1] == str(provinces)
     assert any(line.startswith("error: ") and "read-only" in line for line in lines)  # refused, and it went on
     assert "rollout_coverage" in text and lines[lines.index("b") + 1] == "2"
+    invited = next(line for line in lines if line.startswith("invited_customers"))
+    assert "Cumulative" in invited  # .columns shows the dbt descriptions the copy carries

@@ -18,7 +18,11 @@ page_header(
     f"queries stop after {published_sql.sql_timeout_s():g} s and at most {published_sql.SQL_MAX_ROWS:,} rows are kept.",
 )
 with st.expander("Tables you can query"):
-    st.dataframe(queries.queryable_columns(), hide_index=True, width="stretch")
+    tables = queries.queryable_tables()
+    st.dataframe(tables, hide_index=True, width="stretch")
+    table = st.selectbox("Columns of", tables.table, key="columns-of")
+    columns = queries.queryable_columns()
+    st.dataframe(columns[columns.table == table].drop(columns="table"), hide_index=True, width="stretch")
 
 with st.form("query"):
     sql = st.text_area("SQL", EXAMPLE, height=160, key="sql")
