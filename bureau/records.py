@@ -173,7 +173,13 @@ RULES = (
         """'RptDateCode ' || "RptDateCode" || ', RpyStatus ' || "RpyStatus" || ', AcctStatus ' || "AcctStatus"
             || ', CloseDate ' || coalesce("CloseDate", 'none')""",
     ),
-    ("S5", '"TotOverd" > "AcctBal"', """'TotOverd ' || "TotOverd" || ' > AcctBal ' || "AcctBal\""""),
+    (
+        "S5",
+        # unknown when the month-end snapshot (balance and limit) is held in quarantine: not shown to hold
+        '"AcctBal" is null or "TotOverd" > "AcctBal"',
+        """case when "AcctBal" is null then 'AcctBal missing: the month-end snapshot is held in quarantine'
+                else 'TotOverd ' || "TotOverd" || ' > AcctBal ' || "AcctBal" end""",
+    ),
     (
         "S6",
         # P8: history before the warehouse: the bureau has the account from the lender's earlier
@@ -190,6 +196,6 @@ RULE_TITLES = {  # for people: the dashboard's Submissions page
     "S2": "S2 repayment status not reportable",
     "S3": "S3 status and overdue disagree",
     "S4": "S4 closing fields disagree",
-    "S5": "S5 overdue above balance",
+    "S5": "S5 overdue above balance, or balance missing",
     "S6": "S6 first record not a first report",
 }

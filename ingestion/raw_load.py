@@ -26,6 +26,7 @@ from foundation.landing import DUCKDB_TYPES, LANDING_FILES, LandingFile
 from foundation.months import first_day
 from ingestion import cross_file, rebuild
 from ingestion.file_reader import StagedFile, stage_file
+from ingestion.load_report import write_report
 from ingestion.manifest import read_manifest
 
 MAX_BAD_SHARE_ENV = "CRW_MAX_BAD_ROW_SHARE"
@@ -98,10 +99,15 @@ class FileLoad:
 
 @dataclass(frozen=True)
 class BatchLoad:
+    """One load attempt of a batch month: loaded (with its quarantine) or rejected, and why."""
+
     batch_month: str
-    produced_at: str
+    attempted_at: datetime
+    status: str  # LOADED, LOADED_WITH_QUARANTINE or REJECTED
+    produced_at: str | None
     files: dict[str, FileLoad]
     flags: list[cross_file.Flag]
+    reason: str | None = None  # why it was rejected
 
 
 def max_bad_share() -> float:
@@ -178,9 +184,17 @@ def _audit(con, month: str, loaded_at: datetime, rows: list[tuple]) -> None:
 
 
 def _record_rejection(
-    con, month: str, reason: str, staged: dict[str, StagedFile], file_name: str | None, produced_at: str | None
+    con,
+    month: str,
+    reason: str,
+    staged: dict[str, StagedFile],
+    file_name: str | None,
+    produced_at: str | None,
+    reports: Path | None,
+    outcomes: dict[str, list[CheckOutcome]] | None = None,
 ) -> None:
-    """Audit a rejected attempt: one row per file, the failing one carrying the reason."""
+    """Audit a rejected attempt, one row per file, the failing one carrying the reason; and write its
+    validation report (what was read and checked before the rejection)."""
     rows = []
     for spec in LANDING_FILES:
         s = staged.get(spec.name)
@@ -200,9 +214,13 @@ def _record_rejection(
                 produced_at,
             )
         )
+    attempted_at = datetime.now(UTC)
     con.execute("begin transaction")
-    _audit(con, month, datetime.now(UTC), rows)
+    _audit(con, month, attempted_at, rows)
     con.execute("commit")
+    if reports is not None:
+        files = {t: FileLoad(s, (outcomes or {}).get(t, [])) for t, s in staged.items()}
+        write_report(reports, BatchLoad(month, attempted_at, "REJECTED", produced_at, files, [], reason))
 
 
 def _kind(exc: BaseException) -> str:
@@ -210,46 +228,52 @@ def _kind(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}; the run's log has the details"
 
 
-def refuse_batch(con: duckdb.DuckDBPyConnection, month: str, reason: str) -> None:
+def refuse_batch(con: duckdb.DuckDBPyConnection, month: str, reason: str, reports: Path | None = None) -> None:
     """Audit a batch refused before the loader read it (a month outside the partitions, say)."""
     ensure_warehouse_schema(con)
-    _record_rejection(con, month, reason, {}, None, None)
+    _record_rejection(con, month, reason, {}, None, None, reports)
 
 
-def _stage_and_check(con, batch_dir: Path, month: str, staged: dict[str, StagedFile]):
+def _stage_and_check(
+    con, batch_dir: Path, month: str, staged: dict[str, StagedFile], outcomes: dict[str, list[CheckOutcome]]
+):
     """Everything before the write: read the manifest, stage each file (its unreadable rows held),
-    run the gate, hold orphans, reject a file with too many bad rows, compute the cross-file flags."""
+    run the gate, hold orphans, reject a file with too many bad rows, compute the cross-file flags.
+    `staged` and `outcomes` fill as it goes: a rejection's report shows what was found before it."""
     manifest = read_manifest(batch_dir)
     with tempfile.TemporaryDirectory(prefix=f"crw-{month}-") as tmp:
         for entry in manifest.files.values():
             staged[entry.table] = stage_file(con, entry, manifest, Path(tmp))
-    outcomes = {table: _run_gate(con, s, month) for table, s in staged.items()}
+    for table, s in staged.items():
+        outcomes[table] = _run_gate(con, s, month)
     if not cross_file.earlier_batches_missing(con, batch_dir):
         cross_file.quarantine_orphans(con, staged, month)
     for s in staged.values():
         _check_share(s, month)
     typed = {table: f"select {s.spec.quoted_columns} from ({s.kept_rows_sql})" for table, s in staged.items()}
-    return manifest, outcomes, cross_file.flags(con, typed, month)
+    return manifest, cross_file.flags(con, typed, month)
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
+def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path, reports: Path | None = None) -> BatchLoad:
     """Verify, gate and load one batch folder; BatchNotReady / BatchRejected (audited) on bad input.
-    Any other error is a bug: it is audited as a rejection too, then raised with its traceback."""
+    Any other error is a bug: it is audited as a rejection too, then raised with its traceback. Every
+    attempt, rejected or not, writes its validation report into `reports` (when given)."""
     ensure_warehouse_schema(con)
     month = batch_dir.name
     staged: dict[str, StagedFile] = {}
+    outcomes: dict[str, list[CheckOutcome]] = {}
     try:
         try:
-            manifest, outcomes, flags = _stage_and_check(con, batch_dir, month, staged)
+            manifest, flags = _stage_and_check(con, batch_dir, month, staged, outcomes)
         except BatchNotReady as exc:
             if batch_dir.is_dir():
-                _record_rejection(con, month, f"not ready: {exc}", staged, None, None)
+                _record_rejection(con, month, f"not ready: {exc}", staged, None, None, reports, outcomes)
             raise
         except BatchRejected as exc:
-            _record_rejection(con, month, exc.reason, staged, exc.file_name, None)
+            _record_rejection(con, month, exc.reason, staged, exc.file_name, None, reports, outcomes)
             raise
         except Exception as exc:
-            _record_rejection(con, month, f"the gate failed ({_kind(exc)})", staged, None, None)
+            _record_rejection(con, month, f"the gate failed ({_kind(exc)})", staged, None, None, reports, outcomes)
             raise
         loads = {table: FileLoad(s, outcomes[table]) for table, s in staged.items()}
         loaded_at = datetime.now(UTC)
@@ -282,9 +306,13 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path) -> BatchLoad:
         except BaseException as exc:
             con.execute("rollback")
             reason = f"load failed and was rolled back ({_kind(exc)})"
-            _record_rejection(con, month, reason, staged, None, manifest.produced_at)
+            _record_rejection(con, month, reason, staged, None, manifest.produced_at, reports, outcomes)
             raise
-        return BatchLoad(month, manifest.produced_at, loads, flags)
+        status = "LOADED_WITH_QUARANTINE" if any(f.rows_quarantined for f in loads.values()) else "LOADED"
+        load = BatchLoad(month, loaded_at, status, manifest.produced_at, loads, flags)
+        if reports is not None:
+            write_report(reports, load)
+        return load
     finally:
         for spec in LANDING_FILES:
             con.execute(f"drop table if exists stage_{spec.name}")

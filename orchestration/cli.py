@@ -149,7 +149,7 @@ def _refuse(outside: dict[str, str]) -> None:
 
     with closing(connect_warehouse(settings.warehouse_path())) as con:
         for month, reason in outside.items():
-            refuse_batch(con, month, reason)
+            refuse_batch(con, month, reason, settings.validation_reports_dir(settings.warehouse_path()))
             print(f"{month}: batch {month} refused: {reason}")
 
 

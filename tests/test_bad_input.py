@@ -19,6 +19,7 @@ from landing_builder import edit_csv, resign
 
 from foundation.errors import BatchNotReady, BatchRejected
 from foundation.landing import LANDING_FILES, MANIFEST_NAME
+from ingestion.load_report import reports
 from ingestion.raw_load import MAX_BAD_SHARE_ENV, load_batch
 from source_system import GeneratorConfig, generate_landing
 from source_system.dirty import DEFECTS
@@ -450,7 +451,8 @@ def test_no_received_value_reaches_analytics_reports_or_the_run_history(case, tm
     assert publish(instance, warehouse, published).success
 
     personal = personal_values(landing) | {bad_id["value"]}
-    report = (warehouse.parent / "validation_reports" / f"{MONTH}.html").read_text(encoding="utf-8")
+    (latest, *_) = [r for r in reports(warehouse.parent / "validation_reports") if r.batch_month == MONTH]
+    report = latest.path.read_text(encoding="utf-8")
     assert bad_id["value"][:6] + "*" * 10 + bad_id["value"][-2:] in report  # masked, still findable
     history = "\n".join(str(event) for run in instance.get_runs() for event in instance.all_logs(run.run_id))
     assert "id_number" in history  # the scan reads the failing examples' metadata
@@ -583,3 +585,53 @@ def test_a_batch_of_a_month_not_ended_is_rejected_and_audited(case):
     assert query(warehouse, "select distinct status from audit.load_batches where batch_month = '2099-01-01'") == [
         ("REJECTED",)
     ]
+
+
+# ---- A validation report for every attempt ------------------------------------------------------
+
+
+def test_every_attempt_has_a_report_rejected_ones_too_masked_and_indexed(case, monkeypatch):
+    """Too many bad identity numbers reject the batch: its report says why and shows the failing
+    rows masked; a tampered file's rejection has one too; the clean resend's report follows; the
+    index lists the three, newest first."""
+    landing, warehouse = case
+    folder = warehouse.parent / "validation_reports"
+    monkeypatch.setenv(MAX_BAD_SHARE_ENV, "0.01")
+    clean = landing.parent / "clean"
+    shutil.copytree(landing / MONTH, clean)
+
+    def break_ids(rows):  # every fifth identity number with a wrong check character
+        c = rows[0].index("id_number")
+        for row in rows[1::5]:
+            row[c] = row[c][:-1] + ("1" if row[c][-1] != "1" else "2")
+        return rows
+
+    edit_csv(landing, MONTH, "customers.csv", break_ids)
+    con = duckdb.connect(str(warehouse))
+    try:
+        with pytest.raises(BatchRejected):
+            load_batch(con, landing / MONTH, folder)
+        (landing / MONTH / "bills.csv").write_bytes((landing / MONTH / "bills.csv").read_bytes()[:-100])
+        with pytest.raises(BatchRejected):
+            load_batch(con, landing / MONTH, folder)
+        shutil.rmtree(landing / MONTH)
+        shutil.copytree(clean, landing / MONTH)
+        assert load_batch(con, landing / MONTH, folder).status == "LOADED"
+    finally:
+        con.close()
+
+    attempts = reports(folder)
+    assert [(r.batch_month, r.status) for r in attempts] == [
+        (MONTH, "LOADED"),
+        (MONTH, "REJECTED"),
+        (MONTH, "REJECTED"),
+    ]
+    too_many, tampered = attempts[2].path.read_text(encoding="utf-8"), attempts[1].path.read_text(encoding="utf-8")
+    assert "REJECTED: 9 of 42 rows failed checks, more than 1%" in too_many
+    assert "<table class='examples'>" in too_many and "id_number" in too_many  # failing rows, a column each
+    assert "{'" not in too_many  # not Python dict reprs
+    leaked = [v for v in personal_values(landing) if v in too_many]
+    assert not leaked, leaked[:3]
+    assert "sha256 differs from the manifest" in tampered
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert [index.index(r.path.name) for r in attempts] == sorted(index.index(r.path.name) for r in attempts)

@@ -97,6 +97,51 @@ def test_held_back_rows_never_reach_staging_and_hold_the_records_they_leave_wron
     assert leaked[0][:2] == (0, 0) and leaked[0][2] > 10
 
 
+def test_a_quarantined_snapshot_holds_its_record_and_never_blocks_the_month(instance, tmp_path, monkeypatch):
+    """A month-end snapshot held in quarantine leaves its record without balance and limit: the
+    mart's not-null checks warn, the build passes (the month is published), and the submission holds
+    exactly those records (S5, "AcctBal missing") with their accounts' later ones; the others go out."""
+    monkeypatch.setenv(MAX_BAD_SHARE_ENV, "0.5")
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    generate_landing(
+        GeneratorConfig(
+            customers=300,
+            months=4,
+            rollout_month=2,
+            dirty_rate=0.01,
+            dirty_kinds=("negative_balance", "wrong_snapshot_month"),
+        ),
+        landing,
+    )
+    load_all(instance, warehouse, landing)
+    result = dbt_build(instance, warehouse)
+    assert result.success, failure_message(result)
+    warned = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert {"not_null_credit_report_monthly_balance", "not_null_credit_report_monthly_credit_limit"} <= warned
+    incomplete = set(
+        query(warehouse, "select account_id, report_month from marts.credit_report_monthly where balance is null")
+    )
+    assert incomplete and incomplete == set(
+        query(warehouse, "select account_id, report_month from marts.credit_report_monthly where credit_limit is null")
+    )
+    con = duckdb.connect(str(warehouse))
+    try:
+        for month in unsubmitted_months(con):
+            submit_month(con, month, tmp_path / "submissions", "TEST0000000001", datetime.now(UTC), 1.0)
+    finally:
+        con.close()
+    held = set(
+        query(
+            warehouse,
+            "select account_id, report_month from audit.submission_holds"
+            " where rule = 'S5' and detail like 'AcctBal missing%'",
+        )
+    )
+    assert held == incomplete
+    sent = query(warehouse, "select account_id, report_month from audit.bureau_records where record_type = '210'")
+    assert sent and not incomplete & set(sent)
+
+
 @pytest.fixture(scope="module")
 def clean_batch(tmp_path_factory):
     landing = tmp_path_factory.mktemp("property") / "landing"

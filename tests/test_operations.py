@@ -18,6 +18,7 @@ from conftest import SMALL_MONTHS as MONTHS
 from conftest import dbt_build, differing_rows, failure_message, load_all, monthly_run, query
 from landing_builder import edit_csv
 
+from ingestion.load_report import reports
 from orchestration import settings
 
 
@@ -222,8 +223,8 @@ def test_a_backfill_killed_mid_way_then_run_again_ends_as_an_uninterrupted_one(
     )
     try:
         if moment == "loading":  # three batches in, the fourth being loaded
-            reports = settings.validation_reports_dir(warehouse)
-            _wait_for(lambda: len(list(reports.glob("*.html"))) >= 3, "three batches loaded")
+            folder = settings.validation_reports_dir(warehouse)
+            _wait_for(lambda: len(reports(folder)) >= 3, "three batches loaded")
         else:  # dbt writing the models
             _wait_for(lambda: any("dbt" in p and " build" in p for p in _session_processes(run.pid)), "dbt build")
             time.sleep(3)

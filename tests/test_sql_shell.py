@@ -66,7 +66,16 @@ def test_the_prompt_runs_statements_across_lines_and_goes_on_after_a_refusal(sma
     warehouse, published = small_published
     monkeypatch.setenv(PUBLISHED_ENV, str(published))
     monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
-    typed = iter(["select count(*)", "  as n from provinces;", "drop view provinces;", ".tables", ".columns rollout_coverage", "select 2 as b;"])
+    typed = iter(
+        [
+            "select count(*)",
+            "  as n from provinces;",
+            "drop view provinces;",
+            ".tables",
+            ".columns rollout_coverage",
+            "select 2 as b;",
+        ]
+    )
     prompts: list[str] = []
 
     def read_line(prompt: str) -> str:

@@ -20,7 +20,7 @@ from dagster import (
 from bureau.ledger import ensure_ledger
 from foundation.errors import BatchNotReady, BatchRejected
 from foundation.landing import LANDING_FILES
-from ingestion.load_report import write_report
+from ingestion.load_report import INDEX, report_name
 from ingestion.raw_load import BatchLoad, load_batch
 from orchestration import settings
 from orchestration.partitions import batch_months
@@ -70,15 +70,20 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
     A backfill of several months runs as one run: the batches load oldest first, and the first
     rejected one stops the step (the months before it stay loaded and queued for rebuilding)."""
     loaded: list[tuple[BatchLoad, Path]] = []
+    reports = settings.validation_reports_dir(Path(warehouse.database_path))
     for month in context.partition_keys:
         try:
             with warehouse.connect() as con:
-                result = load_batch(con, Path(warehouse.landing_dir) / month)
+                result = load_batch(con, Path(warehouse.landing_dir) / month, reports)
                 ensure_ledger(con)  # the analytics models read the bureau's ledger: plain dbt finds it
         except (BatchNotReady, BatchRejected) as exc:
             before = f" (loaded before it: {', '.join(r.batch_month for r, _ in loaded)})" if loaded else ""
-            raise Failure(description=f"{exc}{before}", allow_retries=False) from None
-        loaded.append((result, write_report(settings.validation_reports_dir(Path(warehouse.database_path)), result)))
+            raise Failure(
+                description=f"{exc}{before}",
+                allow_retries=False,
+                metadata={"validation_reports": MetadataValue.path(str(reports / INDEX))},
+            ) from None
+        loaded.append((result, reports / report_name(result.batch_month, result.attempted_at, result.status)))
     for spec in LANDING_FILES:
         yield from _file_results(spec.name, loaded)
     for rule, (table, name) in FLAG_CHECKS.items():
@@ -100,9 +105,9 @@ def _file_results(table: str, loaded: list[tuple[BatchLoad, Path]]):
     """One materialization and one gate result per file, summed over the months of the run."""
     files = [(result.batch_month, result.files[table], report) for result, report in loaded]
     quarantined = sum(load.rows_quarantined for _, load, _ in files)
-    reports = {  # the latest month's report, and the folder holding every month's
+    reports = {  # the latest month's report, and the index of every attempt's
         "validation_report": MetadataValue.path(str(files[-1][2])),
-        "validation_reports": MetadataValue.path(str(files[-1][2].parent)),
+        "validation_reports": MetadataValue.path(str(files[-1][2].parent / INDEX)),
     }
     key = raw_asset_key(table)
     yield MaterializeResult(
