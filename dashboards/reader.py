@@ -36,12 +36,25 @@ def frame(sql: str, params: tuple = ()) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Publication:
-    published_at: pd.Timestamp
-    run_id: str
+    published_at: pd.Timestamp | None  # of the last passing build; None when none has passed yet
+    run_id: str | None
     data_as_of: str | None
     validation_reports_dir: str
+    last_failure: str | None  # the latest run failed: only the load audit is newer than the build
+    last_failure_at: pd.Timestamp | None
 
 
 def publication() -> Publication:
     row = frame(f"select * from {PUBLICATION_TABLE}").iloc[0]
-    return Publication(row.published_at, row.run_id, row.data_as_of, row.validation_reports_dir)
+
+    def value(name: str):  # a copy published before the failure columns has none
+        return None if name not in row or pd.isna(row[name]) else row[name]
+
+    return Publication(
+        value("published_at"),
+        value("run_id"),
+        value("data_as_of"),
+        row.validation_reports_dir,
+        value("last_failure"),
+        value("last_failure_at"),
+    )

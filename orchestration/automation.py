@@ -1,5 +1,6 @@
 """Unattended operation: a monthly schedule and a sensor on the landing zone start the monthly job;
-a sensor on the feedback folder applies each feedback file the bureau sends back.
+a sensor on the feedback folder applies each feedback file the bureau sends back; after a run that
+failed, the load audit is published anyway so the Data quality page shows why.
 
 A batch is ready when its `_manifest.json` is there (the source system writes it last). Every
 run that loads a batch carries the batch's fingerprint (month + manifest digest) as a tag, so a
@@ -15,11 +16,13 @@ from dagster import (
     DagsterInstance,
     DefaultScheduleStatus,
     DefaultSensorStatus,
+    RunFailureSensorContext,
     RunRequest,
     RunsFilter,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
+    run_failure_sensor,
     schedule,
     sensor,
 )
@@ -29,7 +32,8 @@ from foundation.landing import MANIFEST_NAME, file_sha256
 from foundation.months import BUSINESS_TIMEZONE, shift_month
 from ingestion.manifest import batch_fingerprint, landing_batches
 from orchestration import settings
-from orchestration.jobs import bureau_feedback_job, monthly_batch_job
+from orchestration.analytics_copy import publish_after_failure
+from orchestration.jobs import build_models_job, bureau_feedback_job, load_batch_job, monthly_batch_job
 from orchestration.partitions import batch_months
 
 
@@ -110,3 +114,32 @@ def feedback_sensor(context: SensorEvaluationContext):
         for path in files
     ]
     return requests or SkipReason(f"no feedback file in {folder}")
+
+
+def run_failure_text(context: RunFailureSensorContext) -> str:
+    """The failed run's reason in a line: the first failed step's description, else Dagster's message."""
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        if data and data.user_failure_data and data.user_failure_data.description:
+            return f"run of {context.dagster_run.job_name} failed: {data.user_failure_data.description}"
+        if data and data.error:
+            return f"run of {context.dagster_run.job_name} failed in {event.step_key}: {data.error.message.strip()}"
+    return context.failure_event.message or f"run of {context.dagster_run.job_name} failed"
+
+
+@run_failure_sensor(
+    monitored_jobs=[monthly_batch_job, load_batch_job, build_models_job],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="After a run that failed, publishes the load audit and the quarantine anyway, marked with "
+    "the failure: the Data quality page shows why while the other pages keep the last passing build.",
+)
+def publish_after_failed_run(context: RunFailureSensorContext):
+    failure = run_failure_text(context).splitlines()[0]
+    try:
+        published = publish_after_failure(
+            settings.warehouse_path(), settings.published_path(), context.dagster_run.run_id, failure
+        )
+    except WarehouseError as exc:  # the next run already holds the warehouse: its own outcome publishes
+        context.log.warning(f"load audit not published after the failure: {exc}")
+        return
+    context.log.info("no audit view to publish yet" if published is None else f"load audit published: {failure}")

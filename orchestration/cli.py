@@ -31,6 +31,10 @@ def month_argument(text: str) -> str:
 
 
 NOTHING_PUBLISHED = "nothing published: the dashboard keeps showing the last good copy"
+AUDIT_PUBLISHED = (
+    "the load audit is published, marked with this failure (Data quality page); "
+    "the other pages keep showing the last good build"
+)
 # Dagster's console logs a failed step with its stack trace; the CLI prints the one-line reason itself
 # (the run, trace included, stays in the Dagster instance for the UI).
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -153,6 +157,15 @@ def _refuse(outside: dict[str, str]) -> None:
             print(f"{month}: batch {month} refused: {reason}")
 
 
+def _publish_after_failure(failure: str) -> None:
+    from orchestration.analytics_copy import publish_after_failure
+
+    published = publish_after_failure(
+        settings.warehouse_path(), settings.published_path(), f"failed-{os.getpid()}", failure
+    )
+    print(NOTHING_PUBLISHED if published is None else AUDIT_PUBLISHED)
+
+
 def _print_next_steps() -> None:
     from orchestration.status import format_status, read_status
 
@@ -191,8 +204,9 @@ def _run(args: argparse.Namespace) -> int:
     build = _execute(defs, "build_models", instance=instance)
     if not build.success:
         failures += 1
-        print(f"dbt build failed: {_failure_message(build)} (dbt's output: {dbt_console_log()})")
-        print(NOTHING_PUBLISHED)
+        failure = f"dbt build failed: {_failure_message(build)}"
+        print(f"{failure} (dbt's output: {dbt_console_log()})")
+        _publish_after_failure(failure)
     else:
         print(f"bureau files into {settings.submissions_dir()}:")
         failures += not _submit_months(None)
@@ -224,8 +238,9 @@ def _backfill(args: argparse.Namespace) -> int:
     print(f"backfilling {len(months)} months ({args.first} .. {args.last}): loads, then dbt on the months touched")
     result = _execute(defs, "monthly_batch", instance=instance, tags=tags)
     if not result.success:
-        print(f"backfill failed: {_failure_message(result)} (dbt's output: {dbt_console_log()})")
-        print(NOTHING_PUBLISHED)
+        failure = f"backfill failed: {_failure_message(result)}"
+        print(f"{failure} (dbt's output: {dbt_console_log()})")
+        _publish_after_failure(failure)
     _print_next_steps()
     return 0 if result.success else 1
 

@@ -35,7 +35,11 @@ def test_the_dagster_ui_loads_every_definition_and_stops_on_sigterm(small_publis
         assert shown == defined and {"raw/bills", "marts/credit_report_monthly", "bureau/submission_210"} <= shown
         assert {job["name"] for job in repository["jobs"]} >= {"monthly_batch", "bureau_feedback"}
         assert [s["name"] for s in repository["schedules"]] == ["monthly_batch_schedule"]
-        assert {s["name"] for s in repository["sensors"]} == {"batch_manifest_sensor", "feedback_sensor"}
+        assert {s["name"] for s in repository["sensors"]} == {
+            "batch_manifest_sensor",
+            "feedback_sensor",
+            "publish_after_failed_run",
+        }
         instance_config = yaml.safe_load((tmp_path / "dagster_home" / "dagster.yaml").read_text())
         assert instance_config["telemetry"] == {"enabled": False}
 

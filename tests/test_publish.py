@@ -121,7 +121,7 @@ def test_the_build_job_publishes_only_after_the_dbt_build_passed(instance, small
     warehouse, _ = small_warehouse
     broken = Path(shutil.copy(warehouse, tmp_path / "broken.duckdb"))
     con = duckdb.connect(str(broken))
-    con.execute("update raw.account_snapshots set credit_limit = null")  # every record without its limit: blocking
+    con.execute("update raw.customers set id_number = null")  # every record without identity number: blocking
     con.close()
     target = tmp_path / "analytics_snapshot.duckdb"
     monkeypatch.setenv(settings.PUBLISHED_ENV, str(target))
@@ -137,7 +137,7 @@ def test_the_build_job_publishes_only_after_the_dbt_build_passed(instance, small
     )
     assert not result.success
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
-    assert "not_null_credit_report_monthly_credit_limit" in failed
+    assert "not_null_credit_report_monthly_id_number" in failed
     assert not result.asset_materializations_for_node("published__analytics")
     assert not target.exists()
 
@@ -168,3 +168,87 @@ def test_the_ledger_relations_are_every_analytics_model_over_the_ledger():
         if re.search(r"source\('audit', '(bureau_\w+|submission_holds|submitted_months)'\)", path.read_text())
     }
     assert reading == set(LEDGER_RELATIONS)
+
+
+def _failure_sensor_on(instance, result) -> None:
+    """The real run-failure sensor, evaluated on the failed run `result` as the daemon would."""
+    from dagster import DagsterEventType, build_run_status_sensor_context
+
+    from orchestration.automation import publish_after_failed_run
+    from orchestration.definitions import defs
+
+    run = instance.get_run_by_id(result.run_id)
+    (failure,) = [
+        e.dagster_event
+        for e in instance.all_logs(run.run_id)
+        if e.dagster_event and e.dagster_event.event_type == DagsterEventType.RUN_FAILURE
+    ]
+    context = build_run_status_sensor_context(
+        "publish_after_failed_run", failure, instance, run, repository_def=defs.get_repository_def()
+    ).for_run_failure()
+    publish_after_failed_run(context)
+
+
+def test_a_rejected_batch_is_on_the_data_quality_page_after_its_run_failed(
+    instance, small_published, small_landing, tmp_path, monkeypatch
+):
+    """A resent batch is rejected and its run fails: the failure sensor publishes the load audit anyway,
+    marked; the Data quality page shows the rejected attempt and why, every page says the latest run
+    failed, and the marts stay the last passing build's."""
+    from conftest import monthly_run
+    from streamlit.testing.v1 import AppTest
+
+    from ingestion.load_report import reports
+
+    warehouse, published = small_published
+    copy, target = tmp_path / "w.duckdb", tmp_path / "published" / "analytics_snapshot.duckdb"
+    shutil.copy(warehouse, copy)
+    target.parent.mkdir()
+    shutil.copy(published, target)
+    landing = Path(shutil.copytree(small_landing, tmp_path / "landing"))
+    bills = landing / "2024-08" / "bills.csv"
+    bills.write_bytes(bills.read_bytes()[:-150])  # resent, truncated in transit
+    monkeypatch.setenv(settings.WAREHOUSE_ENV, str(copy))
+    monkeypatch.setenv(settings.PUBLISHED_ENV, str(target))
+    result = monthly_run(instance, copy, landing, "2024-08", succeeds=False)
+    before = query(target, "select published_at, run_id, data_as_of from analytics.publication")
+
+    _failure_sensor_on(instance, result)
+
+    (failure, build) = query(
+        target, "select last_failure, (published_at, run_id, data_as_of) from analytics.publication"
+    )[0]
+    assert "batch 2024-08 rejected (bills.csv): sha256 differs from the manifest" in failure
+    assert [build] == [tuple(row) for row in before]  # the marts are still the last passing build's
+    rejected = query(target, "select count(*) from analytics.load_batches where status = 'REJECTED'")[0][0]
+    assert rejected == 7  # one audit row per file of the rejected sending
+    assert [r.status for r in reports(settings.validation_reports_dir(copy))][0] == "REJECTED"
+
+    views = Path(__file__).resolve().parent.parent / "dashboards" / "views"
+    page = AppTest.from_file(str(views / "data_quality.py"), default_timeout=60).run()
+    assert not page.exception
+    assert "The latest run failed" in page.warning[0].value and "sha256 differs" in page.warning[0].value
+    attempts = page.dataframe[0].value
+    assert attempts.status.iloc[0] == "REJECTED" and "sha256 differs" in " ".join(attempts.reason.dropna())
+    overview = AppTest.from_file(str(views / "overview.py"), default_timeout=60).run()
+    assert not overview.exception and "The latest run failed" in overview.warning[0].value
+
+
+def test_with_no_passing_build_yet_only_the_data_quality_page_has_figures(small_warehouse, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from orchestration.analytics_copy import LOAD_AUDIT_RELATIONS, publish_after_failure
+
+    warehouse, _ = small_warehouse
+    target = tmp_path / "published" / "analytics_snapshot.duckdb"
+    assert publish_after_failure(warehouse, target, "failed-run", "dbt build failed: a blocking test") is not None
+    assert set(published_tables(target)) == {f"analytics.{t}" for t in (*LOAD_AUDIT_RELATIONS, "publication")}
+    assert query(target, "select published_at, last_failure from analytics.publication") == [
+        (None, "dbt build failed: a blocking test")
+    ]
+    monkeypatch.setenv(settings.PUBLISHED_ENV, str(target))
+    views = Path(__file__).resolve().parent.parent / "dashboards" / "views"
+    overview = AppTest.from_file(str(views / "overview.py"), default_timeout=60).run()
+    assert not overview.exception and overview.info[0].value.startswith("No build has passed yet")
+    quality = AppTest.from_file(str(views / "data_quality.py"), default_timeout=60).run()
+    assert not quality.exception and len(quality.dataframe[0].value) > 0
