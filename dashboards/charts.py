@@ -7,6 +7,15 @@ import pandas as pd
 
 MONTH_AXIS = alt.Axis(format="%Y-%m", title=None, labelAngle=-45)
 CATEGORIES = alt.Scale(scheme="tableau10")  # distinct hues: Streamlit's default shades of blue blur together
+# R10's month status, ordered by severity: greens for paid, oranges to reds as months past due grow,
+# grey for nothing due and closed; 11 codes, each its own colour (a 10-colour scheme repeats one).
+MONTH_STATUS = alt.Scale(
+    domain=["N", "M", "*", "1", "2", "3", "4", "5", "6", "7", "C"],
+    range=[
+        "#2ca02c", "#98df8a", "#c7c7c7", "#fdd0a2", "#fdae6b", "#fd8d3c",
+        "#f16913", "#d94801", "#a63603", "#7f2704", "#636363",
+    ],
+)  # fmt: skip
 
 
 def trend(
@@ -30,8 +39,12 @@ def trend(
             alt.Tooltip(f"{y}:Q", format=y_format),
         ],
     }
-    if stroke_dash:
-        encoding["strokeDash"] = alt.StrokeDash(f"{stroke_dash}:N", title=None)
+    if stroke_dash:  # its legend draws dashed strokes: the points would make every entry one black dot
+        encoding["strokeDash"] = alt.StrokeDash(
+            f"{stroke_dash}:N",
+            title=None,
+            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="gray", symbolStrokeWidth=2, symbolSize=300),
+        )
         encoding["tooltip"].append(alt.Tooltip(f"{stroke_dash}:N"))
     lines = alt.Chart(data).mark_line(point=True).encode(**encoding)
     if rollout_month is None:
@@ -70,7 +83,14 @@ def heatmap(data: pd.DataFrame, cohort: str, value: str, value_title: str, cohor
 
 
 def stacked_bars(
-    data: pd.DataFrame, x: str, y: str, color: str, y_title: str, normalize: bool = False, color_sort=None
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str,
+    y_title: str,
+    normalize: bool = False,
+    color_sort=None,
+    scale: alt.Scale = CATEGORIES,
 ) -> alt.Chart:
     """Bars per month stacked by a category; `normalize` shows shares instead of counts."""
     return (
@@ -84,7 +104,7 @@ def stacked_bars(
                 stack="normalize" if normalize else "zero",
                 axis=alt.Axis(format=".0%" if normalize else ",.0f"),
             ),
-            color=alt.Color(f"{color}:N", title=None, sort=color_sort, scale=CATEGORIES),
+            color=alt.Color(f"{color}:N", title=None, sort=color_sort, scale=scale),
             order=alt.Order(f"{color}:N"),
             tooltip=[
                 alt.Tooltip(f"{x}:T", format="%Y-%m"),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 DASH = "—"
 
 
@@ -42,25 +40,3 @@ def ratio(numerator: float | None, denominator: float | None) -> float:
 def points(now: float, before: float | None) -> str | None:
     """The change of a rate, in percentage points (a metric's delta)."""
     return None if before is None or _missing(before) else f"{(now - before) * 100:+.1f} pt"
-
-
-COVERAGE_COLUMNS = [
-    "active_accounts",
-    "reported_accounts",
-    "account_coverage",
-    "total_balance",
-    "reported_balance",
-    "balance_coverage",
-]
-
-
-def coverage_table(data: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The key columns and the coverage measures, formatted for reading."""
-    shown = data[keys + COVERAGE_COLUMNS].copy()
-    for column in ("active_accounts", "reported_accounts"):
-        shown[column] = shown[column].map(count)
-    for column in ("account_coverage", "balance_coverage"):
-        shown[column] = shown[column].map(percent)
-    for column in ("total_balance", "reported_balance"):
-        shown[column] = shown[column].map(yuan)
-    return shown

@@ -102,17 +102,41 @@ def cohort_coverage(column: str, product: str) -> pd.DataFrame:
     )
 
 
+MEASURES = ["active_accounts", "reported_accounts", "total_balance", "reported_balance"]
+
+
+def top_cohorts_with_rest(data: pd.DataFrame, keep: int) -> pd.DataFrame:
+    """The `keep` cohorts with the most active accounts in the latest month, the others summed into
+    one "other" cohort (rates from the sums): a chart with more lines than colours cannot be read."""
+    cohorts = data.cohort.unique()
+    if len(cohorts) <= keep + 1:
+        return data
+    latest = data[data.month == data.month.max()]
+    top = list(latest.nlargest(keep, "active_accounts").cohort)
+    rest = data[~data.cohort.isin(top)]
+    other = rest.groupby("month", as_index=False)[MEASURES].sum()
+    other["cohort"] = f"other ({rest.cohort.nunique()})"
+    other["cohort_order"] = None  # sorts last
+    return pd.concat([data[data.cohort.isin(top)], add_coverage_rates(other)], ignore_index=True)
+
+
 def wave_funnel(product: str) -> pd.DataFrame:
+    """Per wave: the funnel's rates and the wave's age at the last batch's end. A rate whose window has
+    not elapsed for the wave (30 or 90 days since its first invitation) is left out (NaN): a wave
+    invited two days before the cut-off has not had 30 days to consent, and would read as failing."""
     data = reader.frame(
         """
-        select * from rollout_wave_funnel where product = ?
-        order by wave_number nulls last, wave_label
+        with cut_off as (select (max(month) + interval 1 month)::date as batch_end from rollout_coverage)
+        select f.*, cut_off.batch_end - f.first_invited_on as age_days
+        from rollout_wave_funnel f, cut_off where f.product = ?
+        order by f.wave_number nulls last, f.wave_label
         """,
         (product,),
     )
+    elapsed_30, elapsed_90 = data.age_days >= 30, data.age_days >= 90
     return data.assign(
-        within_30d_rate=_rate(data.consented_within_30d, data.invited_customers),
-        within_90d_rate=_rate(data.consented_within_90d, data.invited_customers),
+        within_30d_rate=_rate(data.consented_within_30d, data.invited_customers).where(elapsed_30),
+        within_90d_rate=_rate(data.consented_within_90d, data.invited_customers).where(elapsed_90),
         ever_rate=_rate(data.consented_ever, data.invited_customers),
         opted_out_rate=_rate(data.opted_out_by_closing, data.invited_customers),
     )

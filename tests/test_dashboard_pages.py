@@ -4,6 +4,7 @@ the SQL page refuses writes and file access, and no page shows personal data (R1
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,13 @@ def run_page(name: str) -> AppTest:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+def headers(table) -> dict[str, str]:
+    """A table's column headers as the page sets them (st.column_config)."""
+    import json
+
+    return {column: config.get("label", column) for column, config in json.loads(table.proto.columns).items()}
 
 
 def latest_month(warehouse: Path) -> str:
@@ -77,7 +85,8 @@ def test_cohort_selection_changes_the_page_and_matches_the_cube(small_published,
     at.radio(key="product").set_value("HUABEI").run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert table.columns[0] == dimension
+    assert headers(at.dataframe[0])["cohort"] == dimension
+    assert table.reported_accounts.dtype.kind in "iuf"  # a number, so the column sorts as numbers
     expected = dict(
         query(
             warehouse,
@@ -86,9 +95,7 @@ def test_cohort_selection_changes_the_page_and_matches_the_cube(small_published,
             [latest_month(warehouse)],
         )
     )
-    assert dict(zip(table[dimension], table.reported_accounts, strict=True)) == {
-        k: count(v) for k, v in expected.items()
-    }
+    assert dict(zip(table.cohort, table.reported_accounts, strict=True)) == expected
     assert dimension.lower() in at.subheader[0].value
 
 
@@ -97,7 +104,7 @@ def test_cohort_filters_narrow_what_is_shown(small_published):
     everything = at.dataframe[0].value
     first = at.multiselect(key="cohorts-Score band").value[0]
     at.multiselect(key="cohorts-Score band").set_value([first]).run()
-    assert list(at.dataframe[0].value["Score band"]) == [first] and len(everything) > 1
+    assert list(at.dataframe[0].value.cohort) == [first] and len(everything) > 1
     at.radio(key="product").set_value("JIEBEI").run()
     assert not at.exception and at.subheader[0].value.startswith("JIEBEI")
 
@@ -138,7 +145,15 @@ def test_reporting_months_follow_the_product_choice(small_published):
     )[0][0]
     assert metrics(at)[label] == count(huabei) and huabei < both
     classes = at.dataframe[0].value
-    assert set(classes.five_level_class) <= {"NORMAL", "SPECIAL_MENTION", "SUBSTANDARD", "DOUBTFUL", "LOSS"}
+    assert set(classes["class"]) <= {
+        "正常 Normal",
+        "关注 Special mention",
+        "次级 Substandard",
+        "可疑 Doubtful",
+        "损失 Loss",
+    }
+    assert classes.records.dtype.kind in "iu" and classes.records.sum() == huabei  # numbers: they sort as numbers
+    assert classes.balance.dtype.kind == "f"
 
 
 def test_submissions_before_any_file_name_the_months_waiting(small_published):
@@ -164,9 +179,10 @@ def test_submissions_show_the_ledger_after_the_monthly_files(small_submitted):
     assert not at.warning
     table = at.dataframe[0].value
     per_code = dict(query(warehouse, "select rpt_date_code, count(*) from audit.bureau_records group by 1"))
-    assert int(table["30 regular"].sum()) == per_code["30"] and int(table["31 first report, already open"].sum()) == (
-        per_code.get("31", 0)
-    )
+    assert int(table.records_30_monthly.sum()) == per_code["30"]
+    assert int(table.records_31_first_report.sum()) == per_code.get("31", 0)
+    assert headers(at.dataframe[0])["records_30_monthly"] == "30 regular"
+    assert headers(at.dataframe[0])["generated_at"] == "Generated (China time)"
     assert list(table.file_name) == [
         r[0] for r in query(warehouse, "select file_name from audit.bureau_files order by 1")
     ]
@@ -347,3 +363,67 @@ def test_no_page_shows_personal_data(small_published):
         leaked = [v.decode() for v in personal if v in rendered]
         assert not leaked, (name, leaked[:3])
         assert not [c for c in customer_ids[:50] if c in rendered], name
+
+
+def test_wave_rates_show_only_once_their_window_has_elapsed(small_published):
+    at = run_page("waves")
+    at.radio(key="product").set_value("HUABEI").run()
+    waves = at.dataframe[0].value
+    waves = waves[waves.wave_label.str.startswith("wave ")]  # pre-rollout and not invited have no age
+    assert (waves.age_days < 90).any() and (waves.age_days >= 90).any()  # young waves and mature ones
+    for window, column in ((30, "within_30d_rate"), (90, "within_90d_rate")):
+        young, old = waves[waves.age_days < window], waves[waves.age_days >= window]
+        assert young[column].isna().all() and old[column].notna().all()
+    assert waves.ever_rate.notna().all()
+    assert headers(at.dataframe[0])["within_30d_rate"] == "Consented ≤ 30 days"
+
+
+def test_a_cohort_with_more_values_than_colours_draws_the_top_and_the_rest_summed():
+    import pandas as pd
+
+    from dashboards.queries import add_coverage_rates, top_cohorts_with_rest
+
+    months = pd.to_datetime(["2024-01-01", "2024-02-01"])
+    data = add_coverage_rates(
+        pd.DataFrame(
+            [
+                {
+                    "month": m,
+                    "cohort": f"p{i:02d}",
+                    "cohort_order": i,
+                    "active_accounts": 100 + i,
+                    "reported_accounts": i,
+                    "total_balance": 1000.0,
+                    "reported_balance": 10.0 * i,
+                }
+                for m in months
+                for i in range(31)
+            ]
+        )
+    )
+    lines = top_cohorts_with_rest(data, keep=9)
+    assert lines.cohort.nunique() == 10
+    assert set(lines.cohort) == {f"p{i:02d}" for i in range(22, 31)} | {"other (22)"}
+    other = lines[(lines.cohort == "other (22)") & (lines.month == months[-1])].iloc[0]
+    assert other.active_accounts == sum(100 + i for i in range(22)) and other.reported_accounts == sum(range(22))
+    assert other.account_coverage == sum(range(22)) / sum(100 + i for i in range(22))  # from the sums
+    assert top_cohorts_with_rest(data[data.cohort < "p10"], keep=9) is not None  # 10 values: left as they are
+    assert top_cohorts_with_rest(data[data.cohort < "p10"], keep=9).cohort.nunique() == 10
+
+
+def test_every_month_status_has_its_own_colour():
+    from dashboards.charts import MONTH_STATUS
+
+    statuses = ["N", "M", "*", "1", "2", "3", "4", "5", "6", "7", "C"]  # R10, the mart's accepted values
+    assert sorted(MONTH_STATUS.domain) == sorted(statuses)
+    assert len(set(MONTH_STATUS.range)) == len(statuses)
+
+
+def test_the_province_page_names_provinces_in_chinese_and_english(small_published):
+    at = run_page("cohorts")
+    at.selectbox(key="dimension").select("Province").run()
+    assert not at.exception
+    cohorts = list(at.dataframe[0].value.cohort)
+    assert cohorts and all(re.search(r"[\u4e00-\u9fff]", c) and re.search(r"[A-Za-z]", c) for c in cohorts)
+    if len(cohorts) > 10:
+        assert any("summed as one line" in c.value for c in at.caption)

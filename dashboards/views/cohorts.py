@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboards import charts, queries
-from dashboards.formatting import coverage_table
+from dashboards import charts, queries, tables
 from dashboards.layout import page_footer, page_header
+
+LINES = 10  # the palette's colours: one line each
 
 page_header(
     "Coverage by cohort",
@@ -37,11 +38,20 @@ if shown.empty:
 sort = [c for c in order if c in chosen]
 
 st.subheader(f"{product}: share of {measure} reported, by {dimension.lower()}")
-st.altair_chart(charts.trend(shown, rate, "cohort", f"Share of {measure} reported", color_sort=sort), width="stretch")
+lines = queries.top_cohorts_with_rest(shown, keep=LINES - 1)
+if lines.cohort.nunique() < shown.cohort.nunique():
+    st.caption(
+        f"The {LINES - 1} {dimension.lower()} values with the most active accounts in the last month shown; "
+        "the others summed as one line. The heatmap and the table below have every value."
+    )
+line_order = list(lines.sort_values("cohort_order").cohort.drop_duplicates())
+st.altair_chart(
+    charts.trend(lines, rate, "cohort", f"Share of {measure} reported", color_sort=line_order), width="stretch"
+)
 st.altair_chart(charts.heatmap(shown, "cohort", rate, "reported", sort), width="stretch")
 
 latest = shown[shown.month == shown.month.max()]
 st.subheader(f"{latest.month.max():%Y-%m} by {dimension.lower()}")
-st.dataframe(coverage_table(latest, ["cohort"]).rename(columns={"cohort": dimension}), hide_index=True, width="stretch")
+tables.show(latest[["cohort", *tables.COVERAGE_COLUMNS]], cohort=dimension)
 
 page_footer()

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, queries
-from dashboards.formatting import count, coverage_table, percent, points, ratio, yuan
+from dashboards import charts, queries, tables
+from dashboards.formatting import count, percent, points, ratio, yuan
 from dashboards.layout import page_footer, page_header
 
 page_header("Overview", "How much of the book is reported to the credit bureau, month by month.")
@@ -77,7 +77,6 @@ st.altair_chart(
     width="stretch",
 )
 with st.expander("Monthly figures"):
-    table = coverage_table(coverage.assign(month=coverage.month.dt.strftime("%Y-%m")), ["month", "product"])
-    st.dataframe(table, hide_index=True, width="stretch")
+    tables.show(coverage[["month", "product", *tables.COVERAGE_COLUMNS]])
 
 page_footer()

@@ -2,12 +2,19 @@
 
 import streamlit as st
 
-from dashboards import charts, queries
+from dashboards import charts, queries, tables
 from dashboards.formatting import count, yuan
 from dashboards.layout import page_footer, page_header
 
 REASON_CODES = {"10": "10 opened", "31": "31 first report, already open", "30": "30 regular", "32": "32 closed"}
-CLASSES = ["NORMAL", "SPECIAL_MENTION", "SUBSTANDARD", "DOUBTFUL", "LOSS"]
+# R12's classes as the risk team reads them: the regulator's Chinese names beside the mart's codes
+CLASSES = {
+    "NORMAL": "正常 Normal",
+    "SPECIAL_MENTION": "关注 Special mention",
+    "SUBSTANDARD": "次级 Substandard",
+    "DOUBTFUL": "可疑 Doubtful",
+    "LOSS": "损失 Loss",
+}
 
 page_header(
     "Reporting months",
@@ -23,6 +30,7 @@ if data.empty:
     st.info("Nothing reported yet for these products.")
     st.stop()
 data["occasion"] = data.report_reason_code.map(REASON_CODES).fillna(data.report_reason_code)
+data["class"] = data.five_level_class.map(CLASSES).fillna(data.five_level_class)
 
 latest = data[data.month == data.month.max()]
 cols = st.columns(4)
@@ -39,24 +47,31 @@ st.altair_chart(
 left, right = st.columns(2)
 with left:
     st.subheader("By month status")
-    st.altair_chart(charts.stacked_bars(data, "month", "records", "month_status", "Records"), width="stretch")
+    st.altair_chart(
+        charts.stacked_bars(
+            data,
+            "month",
+            "records",
+            "month_status",
+            "Records",
+            color_sort=charts.MONTH_STATUS.domain,
+            scale=charts.MONTH_STATUS,
+        ),
+        width="stretch",
+    )
 with right:
     st.subheader("Five-level class (share)")
     st.altair_chart(
-        charts.stacked_bars(data, "month", "records", "five_level_class", "Share", normalize=True, color_sort=CLASSES),
+        charts.stacked_bars(
+            data, "month", "records", "class", "Share", normalize=True, color_sort=list(CLASSES.values())
+        ),
         width="stretch",
     )
-by_class = latest.groupby("five_level_class", as_index=False)[["records", "balance", "overdue_amount"]].sum()
-by_class["order"] = by_class.five_level_class.map({c: i for i, c in enumerate(CLASSES)})
+by_class = latest.groupby("class", as_index=False)[["records", "balance", "overdue_amount"]].sum()
+by_class["order"] = by_class["class"].map({label: i for i, label in enumerate(CLASSES.values())})
 st.subheader(f"{latest.month.max():%Y-%m} by five-level class")
-st.dataframe(
-    by_class.sort_values("order").assign(
-        records=by_class.records.map(count),
-        balance=by_class.balance.map(yuan),
-        overdue_amount=by_class.overdue_amount.map(yuan),
-    )[["five_level_class", "records", "balance", "overdue_amount"]],
-    hide_index=True,
-    width="stretch",
+tables.show(
+    by_class.sort_values("order")[["class", "records", "balance", "overdue_amount"]], **{"class": "Five-level class"}
 )
 
 page_footer()

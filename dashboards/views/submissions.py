@@ -2,11 +2,10 @@
 what the bureau's feedback refused and which months are not submitted yet. Counts from the ledger's
 analytics views only (R15)."""
 
-import pandas as pd
 import streamlit as st
 
 from bureau.records import RULE_TITLES
-from dashboards import charts, queries
+from dashboards import charts, queries, tables
 from dashboards.formatting import count
 from dashboards.layout import page_footer, page_header
 
@@ -60,11 +59,11 @@ else:
         width="stretch",
     )
     st.subheader("Files")
-    shown = files.assign(month=files.month.dt.strftime("%Y-%m")).rename(columns=OCCASIONS)
-    st.dataframe(
-        shown[["month", "file_name", "record_type", "generated_at", "report_months", "records", *OCCASIONS.values()]],
-        hide_index=True,
-        width="stretch",
+    tables.show(
+        files.assign(generated_at=tables.china_time(files.generated_at))[
+            ["month", "file_name", "record_type", "generated_at", "report_months", "records", *OCCASIONS]
+        ],
+        **{column: tables.Column.NumberColumn(label, format="localized") for column, label in OCCASIONS.items()},
     )
 
 st.subheader("Records held back per rule")
@@ -73,35 +72,25 @@ if holds.empty:
 else:
     holds["check"] = holds.rule.map(RULE_TITLES).fillna(holds.rule)
     per_rule = holds.groupby("check", as_index=False)[["records_held", "accounts_held"]].sum()
-    st.dataframe(per_rule, hide_index=True, width="stretch")
+    tables.show(per_rule)
     with st.expander("Per reporting month"):
-        st.dataframe(
-            holds.assign(month=holds.month.dt.strftime("%Y-%m"))[["month", "check", "records_held", "accounts_held"]],
-            hide_index=True,
-            width="stretch",
-        )
+        tables.show(holds[["month", "check", "records_held", "accounts_held"]])
 
 st.subheader("Records refused by the bureau per code")
 if refusals.empty:
     st.success("The bureau's feedback refused no record.")
 else:
     per_code = refusals.groupby("code", as_index=False)[["records_refused", "accounts_refused"]].sum()
-    st.dataframe(per_code, hide_index=True, width="stretch")
+    tables.show(per_code)
     with st.expander("Per file"):
-        st.dataframe(refusals, hide_index=True, width="stretch")
+        tables.show(refusals)
 
 st.subheader("Reporting months")
-st.dataframe(
+tables.show(
     months.assign(
-        month=months.month.dt.strftime("%Y-%m"),
-        submitted_at=pd.to_datetime(months.submitted_at),
+        submitted_at=tables.china_time(months.submitted_at),
         waiting=months.records_not_sent - months.records_held,
-    )[["month", "submitted", "submitted_at", "records_in_mart", "records_sent", "records_held", "waiting", "files"]],
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "waiting": st.column_config.NumberColumn(help="Not sent and not held: a later file or a correction")
-    },
+    )[["month", "submitted", "submitted_at", "records_in_mart", "records_sent", "records_held", "waiting", "files"]]
 )
 
 page_footer()

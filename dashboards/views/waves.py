@@ -3,9 +3,16 @@
 import altair as alt
 import streamlit as st
 
-from dashboards import charts, queries
+from dashboards import charts, queries, tables
 from dashboards.formatting import count, percent
 from dashboards.layout import page_footer, page_header
+
+STEPS = {  # rate column -> label
+    "within_30d_rate": "consented ≤ 30 days",
+    "within_90d_rate": "consented ≤ 90 days",
+    "ever_rate": "consented so far",
+    "opted_out_rate": "opted out by closing",
+}
 
 page_header(
     "Invitation waves",
@@ -26,28 +33,25 @@ else:
 
     steps = waves.melt(
         id_vars=["wave_label", "wave_number"],
-        value_vars=["within_30d_rate", "within_90d_rate", "ever_rate", "opted_out_rate"],
+        value_vars=list(STEPS),
         var_name="step",
         value_name="share",
-    )
-    steps["step"] = steps.step.map(
-        {
-            "within_30d_rate": "consented ≤ 30 days",
-            "within_90d_rate": "consented ≤ 90 days",
-            "ever_rate": "consented ever",
-            "opted_out_rate": "opted out by closing",
-        }
-    )
+    ).dropna(subset=["share"])  # a window not elapsed for a wave: no bar rather than a low one
+    steps["step"] = steps.step.map(STEPS)
     wave_order = list(waves.sort_values("wave_number").wave_label)
     st.subheader("Funnel per wave (share of the invited)")
+    st.caption(
+        "A wave's 30- and 90-day rates show once that many days have passed since its first invitation "
+        "(its age at the last batch's end); younger waves show only what they reached so far."
+    )
     st.altair_chart(
         alt.Chart(steps)
         .mark_bar()
         .encode(
             x=alt.X("wave_label:N", sort=wave_order, title=None),
-            xOffset=alt.XOffset("step:N", sort=list(steps.step.unique())),
+            xOffset=alt.XOffset("step:N", sort=list(STEPS.values())),
             y=alt.Y("share:Q", axis=alt.Axis(format=".0%"), title="Share of invited"),
-            color=alt.Color("step:N", sort=list(steps.step.unique()), title=None, scale=charts.CATEGORIES),
+            color=alt.Color("step:N", sort=list(STEPS.values()), title=None, scale=charts.CATEGORIES),
             tooltip=["wave_label", "step", alt.Tooltip("share:Q", format=".1%")],
         ),
         width="stretch",
@@ -70,31 +74,21 @@ else:
         )
 
 st.subheader("All waves")
-st.dataframe(
-    funnel.assign(
-        first_invited_on=funnel.first_invited_on.dt.strftime("%Y-%m-%d"),
-        invited_customers=funnel.invited_customers.map(count),
-        within_30d=funnel.within_30d_rate.map(percent),
-        within_90d=funnel.within_90d_rate.map(percent),
-        ever=funnel.ever_rate.map(percent),
-        opted_out=funnel.opted_out_rate.map(percent),
-        median_days_to_consent=funnel.median_days_to_consent.round(1),
-        avg_score_at_invite=funnel.avg_score_at_invite.round(0),
-    )[
+tables.show(
+    funnel[
         [
             "wave_label",
             "first_invited_on",
+            "age_days",
             "invited_customers",
-            "within_30d",
-            "within_90d",
-            "ever",
-            "opted_out",
+            "within_30d_rate",
+            "within_90d_rate",
+            "ever_rate",
+            "opted_out_rate",
             "median_days_to_consent",
             "avg_score_at_invite",
         ]
-    ],
-    hide_index=True,
-    width="stretch",
+    ]
 )
 
 page_footer()
