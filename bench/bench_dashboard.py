@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from pathlib import Path
 
 import duckdb
 
-from devtools import browser
+from devtools import browser, dagster_ui
 from orchestration import settings
 
 
@@ -50,6 +51,15 @@ def main() -> None:
             if args.screenshots:
                 page.wait_for_timeout(1500)  # tables draw on a canvas after the page has run
                 page.screenshot(path=str(args.screenshots / f"{path}.png"))
+    if args.screenshots:  # the Dagster UI on the same warehouse: the marts' lineage, as `make dagster` shows it
+        started = time.perf_counter()
+        with dagster_ui.serve({"CRW_LANDING": str(args.published.parent / "no-landing")}) as (url, _):
+            loaded = time.perf_counter() - started
+            with browser.chromium(height=1000) as page:
+                dagster_ui.open_asset_group(page, url, "marts", "credit_report_monthly")
+                page.wait_for_timeout(2000)
+                page.screenshot(path=str(args.screenshots / "dagster-marts.png"))
+        print(f"Dagster UI: code location loaded in {loaded:.1f} s")
 
 
 if __name__ == "__main__":

@@ -27,8 +27,10 @@ def trend(
     rollout_month: pd.Timestamp | None = None,
     stroke_dash: str | None = None,
     color_sort: list | None = None,
+    dash_sort: list | None = None,
 ) -> alt.LayerChart | alt.Chart:
-    """Lines over `month`, one per `color` (and `stroke_dash`) value; a rule at the rollout month."""
+    """Lines over `month`, one per `color` (and `stroke_dash`: solid for the first of `dash_sort`,
+    dashed for the second) value; a rule at the rollout month."""
     encoding = {
         "x": alt.X("month:T", axis=MONTH_AXIS),
         "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
@@ -39,12 +41,8 @@ def trend(
             alt.Tooltip(f"{y}:Q", format=y_format),
         ],
     }
-    if stroke_dash:  # its legend draws dashed strokes: the points would make every entry one black dot
-        encoding["strokeDash"] = alt.StrokeDash(
-            f"{stroke_dash}:N",
-            title=None,
-            legend=alt.Legend(symbolType="stroke", symbolStrokeColor="gray", symbolStrokeWidth=2, symbolSize=300),
-        )
+    if stroke_dash:  # no legend: Vega draws its entries as the lines' points, identical dots; the caller says it
+        encoding["strokeDash"] = alt.StrokeDash(f"{stroke_dash}:N", title=None, legend=None, sort=dash_sort)
         encoding["tooltip"].append(alt.Tooltip(f"{stroke_dash}:N"))
     lines = alt.Chart(data).mark_line(point=True).encode(**encoding)
     if rollout_month is None:

@@ -92,8 +92,13 @@ def group_alive(pid: int) -> bool:
 def open_asset_group(page, url: str, group: str, asset: str) -> None:
     """The lineage graph of one asset group, until `asset` is drawn; the first visit's community
     dialog dismissed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(f"{url}/locations/orchestration.definitions/asset-groups/{group}/lineage")
     page.get_by_text(asset, exact=True).first.wait_for()
     skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.click()
+    try:  # the dialog opens a moment after the page, on a home that has not dismissed it yet
+        skip.wait_for(timeout=5_000)
+    except PlaywrightTimeout:
+        return
+    skip.click()

@@ -176,6 +176,7 @@ def _print_next_steps() -> None:
     print("  Dagster UI:   make dagster   (then http://localhost:3000)")
     print("  status:       .venv/bin/credit-reporting-warehouse status")
     print(f"  dashboard and ad-hoc SQL: make dashboard   (reads {settings.published_path()})")
+    print("  SQL prompt:   make sql")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -52,7 +52,8 @@ def test_every_page_loads(dashboard):
         assert page.locator(EXCEPTION).count() == 0, name
         assert page.get_by_text("Page not found").count() == 0, name
         assert page.locator("h1").first.inner_text().strip() == title
-        assert "Data as of" in page.inner_text("body")
+        body = page.inner_text("body")
+        assert "Data as of" in body and "China time" in body  # the publication time as the business reads it
 
 
 def test_a_cohort_choice_redraws_the_chart(dashboard):

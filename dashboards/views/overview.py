@@ -51,6 +51,7 @@ cols[3].metric(
 )
 
 st.subheader("Coverage since the start of the window")
+st.caption("Solid: share of accounts reported; dashed: share of balance reported.")
 trend = coverage.melt(
     id_vars=["month", "product"],
     value_vars=["account_coverage", "balance_coverage"],
@@ -67,6 +68,7 @@ st.altair_chart(
         rollout_month=queries.rollout_month(),
         stroke_dash="measure",
         color_sort=list(queries.PRODUCTS),
+        dash_sort=["accounts", "balance"],
     ),
     width="stretch",
 )
