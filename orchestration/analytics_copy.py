@@ -87,6 +87,8 @@ def publish_analytics(
         if failure is not None:  # the marts are the last passing build's: its row stays, the failure added
             build = previous or {"published_at": None, "run_id": None, "data_as_of": None}
             row = {**build, "last_failure": failure, "last_failure_at": published_at}
+        elif previous and previous["published_at"] is None:  # no build yet: a refresh does not make one
+            row = previous
         else:
             as_of = con.execute(f"select strftime(max(month), '%Y-%m') from {SCHEMA}.rollout_coverage").fetchone()[0]
             row = {"published_at": published_at, "run_id": run_id, "data_as_of": as_of}

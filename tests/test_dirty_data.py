@@ -55,6 +55,16 @@ def test_the_gate_catches_exactly_the_injected_defects(instance, tmp_path, monke
     assert totals[0][0] == totals[0][1] + totals[0][2]
 
 
+def submit_every_month(warehouse: Path, folder: Path) -> None:
+    """Every built month submitted in order, whatever share of it is held (the holds are the point)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        for month in unsubmitted_months(con):
+            submit_month(con, month, folder, "TEST0000000001", datetime.now(UTC), 1.0)
+    finally:
+        con.close()
+
+
 def test_held_back_rows_never_reach_staging_and_hold_the_records_they_leave_wrong(instance, tmp_path, monkeypatch):
     """Bad bills and repayments are held back and never reach staging. A month missing a real
     repayment would report a delinquency the customer does not have: the mart's outgoing check
@@ -75,12 +85,7 @@ def test_held_back_rows_never_reach_staging_and_hold_the_records_they_leave_wron
         warehouse, "select distinct account_id from marts.credit_report_monthly where balance < overdue_amount"
     )
     assert wrong
-    con = duckdb.connect(str(warehouse))
-    try:
-        for month in unsubmitted_months(con):
-            submit_month(con, month, tmp_path / "submissions", "TEST0000000001", datetime.now(UTC), 1.0)
-    finally:
-        con.close()
+    submit_every_month(warehouse, tmp_path / "submissions")
     held = query(warehouse, "select distinct account_id from audit.submission_holds where rule = 'S5'")
     assert set(held) == set(wrong)
     assert query(warehouse, "select count(*) from audit.bureau_records")[0][0] > 0  # the others went out
@@ -124,12 +129,7 @@ def test_a_quarantined_snapshot_holds_its_record_and_never_blocks_the_month(inst
     assert incomplete and incomplete == set(
         query(warehouse, "select account_id, report_month from marts.credit_report_monthly where credit_limit is null")
     )
-    con = duckdb.connect(str(warehouse))
-    try:
-        for month in unsubmitted_months(con):
-            submit_month(con, month, tmp_path / "submissions", "TEST0000000001", datetime.now(UTC), 1.0)
-    finally:
-        con.close()
+    submit_every_month(warehouse, tmp_path / "submissions")
     held = set(
         query(
             warehouse,

@@ -187,7 +187,11 @@ def test_the_explain_command_in_text_and_json_and_its_mistakes(warehouse):
     for args, message in [
         (("--customer", "C99999999"), "error: no customer C99999999 in the warehouse\n"),
         (("--account", "A1"), "error: explain --account needs --month YYYY-MM\n"),
-        (("--account", "A1", "--month", "2024-13"), "error: '2024-13' is not a month YYYY-MM\n"),
+        (
+            ("--account", "A1", "--month", "2024-13"),
+            "error: argument --month: '2024-13' is not a month YYYY-MM"
+            " (see credit-reporting-warehouse explain --help)\n",
+        ),
         (("--account", "NOPE", "--month", "2024-03"), "error: no account NOPE in the warehouse\n"),
     ]:
         wrong = cli("explain", *args, env=env)
