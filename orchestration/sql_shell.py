@@ -17,6 +17,7 @@ from foundation.published_copy import published_path
 
 PROMPT, CONTINUED = "crw-sql> ", "   ...> "
 SHOWN_ROWS = 40  # a screenful; --csv writes every row kept
+TEXT_WIDTH = 90  # a long description is cut on screen; --csv and the SQL page have it whole
 HELP = """Statements end with ';'. The analytics tables (no personal data) are in the search path:
   .tables        the tables and what each holds
   .columns NAME  a table's columns, types and descriptions
@@ -33,9 +34,25 @@ def run_statement(sql: str, out: TextIO, csv: bool = False) -> None:
         print(f"done in {result.seconds:.2f} s", file=out)
         return
     frame = result.frame
-    print("  ".join(frame.columns) if frame.empty else frame.to_string(index=False, max_rows=SHOWN_ROWS), file=out)
+    print("  ".join(frame.columns) if frame.empty else _as_text(frame.head(SHOWN_ROWS)), file=out)
+    if len(frame) > SHOWN_ROWS:
+        print(f"... {len(frame) - SHOWN_ROWS:,} more rows (--csv writes them all)", file=out)
     kept = f"{len(result.frame):,}{'+' if result.truncated else ''}"
     print(f"({kept} row{'' if len(result.frame) == 1 else 's'} in {result.seconds:.2f} s)", file=out)
+
+
+def _as_text(frame) -> str:
+    """Rows under their column names, text left-aligned and cut to a screen's width, numbers right."""
+    from pandas.api.types import is_numeric_dtype
+
+    text_columns = [c for c in frame.columns if not is_numeric_dtype(frame[c])]
+    shown = frame.copy()
+    for column in text_columns:
+        values = shown[column].map(lambda v: "NULL" if v is None else str(v))
+        values = values.map(lambda v: v if len(v) <= TEXT_WIDTH else v[: TEXT_WIDTH - 1] + "…")
+        width = max(len(column), values.map(len).max())
+        shown[column] = values.str.ljust(width)
+    return shown.to_string(index=False, justify="left")
 
 
 def run_script(script: str, out: TextIO, csv: bool = False) -> None:

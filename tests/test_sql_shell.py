@@ -96,3 +96,16 @@ def test_the_prompt_runs_statements_across_lines_and_goes_on_after_a_refusal(sma
     assert "rollout_coverage" in text and lines[lines.index("b") + 1] == "2"
     invited = next(line for line in lines if line.startswith("invited_customers"))
     assert "Cumulative" in invited  # .columns shows the dbt descriptions the copy carries
+
+
+def test_the_screen_shows_text_left_aligned_and_cut_and_says_how_many_rows_it_left_out(small_published, monkeypatch):
+    monkeypatch.setenv(PUBLISHED_ENV, str(small_published[1]))
+    out = io.StringIO()
+    sql_shell.run_statement("select repeat('x', 200) as long_text, 'ab' as short_text", out)
+    header, row, _ = out.getvalue().splitlines()
+    assert header.startswith("long_text") and row.startswith("x")  # left-aligned under its name
+    assert row.split()[0] == "x" * (sql_shell.TEXT_WIDTH - 1) + "…" and row.split()[1] == "ab"
+    out = io.StringIO()
+    sql_shell.run_statement(f"select range as n from range({sql_shell.SHOWN_ROWS + 10})", out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 + sql_shell.SHOWN_ROWS + 2 and "10 more rows" in lines[-2]
