@@ -93,14 +93,11 @@ def render(load: BatchLoad) -> str:
     return _page(f"Batch {load.batch_month}: {load.status}", parts)
 
 
-def report_name(batch_month: str, attempted_at: datetime, status: str) -> str:
-    return f"{batch_month}_{attempted_at.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%S%fZ}_{status}.html"
-
-
 def write_report(folder: Path, load: BatchLoad) -> Path:
     """Write this attempt's report and the index anew; returns the report's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / report_name(load.batch_month, load.attempted_at, load.status)
+    at = load.attempted_at.astimezone(ZoneInfo("UTC"))
+    path = folder / f"{load.batch_month}_{at:%Y%m%dT%H%M%S%fZ}_{load.status}.html"
     path.write_text(render(load), encoding="utf-8")
     write_index(folder)
     return path

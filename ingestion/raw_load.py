@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,6 +108,7 @@ class BatchLoad:
     files: dict[str, FileLoad]
     flags: list[cross_file.Flag]
     reason: str | None = None  # why it was rejected
+    report: Path | None = None  # its validation report, once written
 
 
 def max_bad_share() -> float:
@@ -310,9 +311,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch_dir: Path, reports: Path | 
             raise
         status = "LOADED_WITH_QUARANTINE" if any(f.rows_quarantined for f in loads.values()) else "LOADED"
         load = BatchLoad(month, loaded_at, status, manifest.produced_at, loads, flags)
-        if reports is not None:
-            write_report(reports, load)
-        return load
+        return load if reports is None else replace(load, report=write_report(reports, load))
     finally:
         for spec in LANDING_FILES:
             con.execute(f"drop table if exists stage_{spec.name}")

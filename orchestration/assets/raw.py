@@ -20,7 +20,7 @@ from dagster import (
 from bureau.ledger import ensure_ledger
 from foundation.errors import BatchNotReady, BatchRejected
 from foundation.landing import LANDING_FILES
-from ingestion.load_report import INDEX, report_name
+from ingestion.load_report import INDEX
 from ingestion.raw_load import BatchLoad, load_batch
 from orchestration import settings
 from orchestration.partitions import batch_months
@@ -69,7 +69,7 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
 
     A backfill of several months runs as one run: the batches load oldest first, and the first
     rejected one stops the step (the months before it stay loaded and queued for rebuilding)."""
-    loaded: list[tuple[BatchLoad, Path]] = []
+    loaded: list[BatchLoad] = []
     reports = settings.validation_reports_dir(Path(warehouse.database_path))
     for month in context.partition_keys:
         try:
@@ -77,17 +77,17 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
                 result = load_batch(con, Path(warehouse.landing_dir) / month, reports)
                 ensure_ledger(con)  # the analytics models read the bureau's ledger: plain dbt finds it
         except (BatchNotReady, BatchRejected) as exc:
-            before = f" (loaded before it: {', '.join(r.batch_month for r, _ in loaded)})" if loaded else ""
+            before = f" (loaded before it: {', '.join(r.batch_month for r in loaded)})" if loaded else ""
             raise Failure(
                 description=f"{exc}{before}",
                 allow_retries=False,
                 metadata={"validation_reports": MetadataValue.path(str(reports / INDEX))},
             ) from None
-        loaded.append((result, reports / report_name(result.batch_month, result.attempted_at, result.status)))
+        loaded.append(result)
     for spec in LANDING_FILES:
         yield from _file_results(spec.name, loaded)
     for rule, (table, name) in FLAG_CHECKS.items():
-        flagged = [(result.batch_month, flag) for result, _ in loaded for flag in result.flags if flag.rule == rule]
+        flagged = [(result.batch_month, flag) for result in loaded for flag in result.flags if flag.rule == rule]
         if flagged:
             yield AssetCheckResult(
                 asset_key=raw_asset_key(table),
@@ -101,9 +101,9 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
             )
 
 
-def _file_results(table: str, loaded: list[tuple[BatchLoad, Path]]):
+def _file_results(table: str, loaded: list[BatchLoad]):
     """One materialization and one gate result per file, summed over the months of the run."""
-    files = [(result.batch_month, result.files[table], report) for result, report in loaded]
+    files = [(result.batch_month, result.files[table], result.report) for result in loaded]
     quarantined = sum(load.rows_quarantined for _, load, _ in files)
     reports = {  # the latest month's report, and the index of every attempt's
         "validation_report": MetadataValue.path(str(files[-1][2])),
