@@ -51,6 +51,10 @@ def main() -> None:
             if args.screenshots:
                 page.wait_for_timeout(1500)  # tables draw on a canvas after the page has run
                 page.screenshot(path=str(args.screenshots / f"{path}.png"))
+                if path == "waves":  # the Pace section, below the funnel
+                    browser.show_pace(page)
+                    page.wait_for_timeout(1500)
+                    page.screenshot(path=str(args.screenshots / "waves-pace.png"))
     if args.screenshots:  # the Dagster UI on the same warehouse: the marts' lineage, as `make dagster` shows it
         started = time.perf_counter()
         with dagster_ui.serve({"CRW_LANDING": str(args.published.parent / "no-landing")}) as (url, _):

@@ -111,3 +111,39 @@ def stacked_bars(
             ],
         )
     )
+
+
+def projection(data: pd.DataFrame, cohort_sort: list) -> alt.LayerChart:
+    """Coverage so far (solid) and projected (dashed, its low-high band shaded), one colour per cohort."""
+    color = alt.Color("cohort:N", title=None, sort=cohort_sort, scale=CATEGORIES)
+    x = alt.X("month:T", axis=MONTH_AXIS)
+    tooltip = [
+        alt.Tooltip("month:T", format="%Y-%m"),
+        alt.Tooltip("cohort:N"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("account_coverage:Q", format=".1%", title="coverage"),
+    ]
+    so_far = data[data.kind == "so far"]
+    projected = data[data.kind == "projected"]
+    band = (
+        alt.Chart(projected)
+        .mark_area(opacity=0.2)
+        .encode(
+            x=x,
+            y=alt.Y("account_coverage_low:Q", title="Share of accounts reported", axis=alt.Axis(format=".0%")),
+            y2="account_coverage_high:Q",
+            color=color,
+            tooltip=[
+                *tooltip[:2],
+                alt.Tooltip("account_coverage_low:Q", format=".1%", title="low"),
+                alt.Tooltip("account_coverage_high:Q", format=".1%", title="high"),
+            ],
+        )
+    )
+    lines = [
+        alt.Chart(part)
+        .mark_line(point=True, strokeDash=dash)
+        .encode(x=x, y=alt.Y("account_coverage:Q", axis=alt.Axis(format=".0%")), color=color, tooltip=tooltip)
+        for part, dash in ((so_far, [1, 0]), (projected, [6, 4]))
+    ]
+    return alt.layer(band, *lines)

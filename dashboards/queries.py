@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboards import reader
-from foundation import published_sql
+from foundation import published_sql, rollout_pace
 from foundation.batch_states import batch_states_sql
 
 PRODUCTS = ("HUABEI", "JIEBEI")
@@ -140,6 +140,39 @@ def wave_funnel(product: str) -> pd.DataFrame:
         ever_rate=_rate(data.consented_ever, data.invited_customers),
         opted_out_rate=_rate(data.opted_out_by_closing, data.invited_customers),
     )
+
+
+def forecast_as_of() -> pd.Timestamp | None:
+    """The latest month the rollout forecast is made as of; None before any."""
+    months = reader.frame(rollout_pace.AS_OF_MONTHS_SQL).as_of_month
+    return None if months.empty else pd.Timestamp(months.iloc[-1])
+
+
+def pace_table(as_of: pd.Timestamp, product: str) -> pd.DataFrame:
+    """Per cohort: coverage now and projected with its band, the 90% month, the backtest error so far."""
+    data = reader.frame(rollout_pace.PACE_TABLE_SQL, (as_of.date(),))
+    return data[data["product"] == product].reset_index(drop=True)
+
+
+def pace_lines(as_of: pd.Timestamp, product: str, dimension: str) -> pd.DataFrame:
+    """One dimension's coverage so far (the cube, months up to the as-of month) and projected (with its
+    band, from the as-of month on), one row per cohort, month and kind; ordered as the pace table."""
+    projected = reader.frame(rollout_pace.PROJECTION_SQL, (as_of.date(), product, dimension)).assign(kind="projected")
+    if dimension == "all":
+        history = coverage_by_month()
+        history = history[history["product"] == product].assign(cohort="all")
+    else:
+        history = cohort_coverage(dimension, product)
+    history = history[history.month <= as_of][["month", "cohort", "account_coverage"]]
+    order = projected.drop_duplicates("cohort").set_index("cohort").cohort_order
+    history = history[history.cohort.isin(order.index)].assign(cohort_order=lambda h: h.cohort.map(order))
+    return pd.concat([history.assign(kind="so far"), projected], ignore_index=True)
+
+
+def backtest(product: str) -> pd.DataFrame:
+    """The forecasts made 3 and 6 months before the last batch against what happened, per dimension."""
+    data = reader.frame(rollout_pace.BACKTEST_SQL)
+    return data[data["product"] == product].reset_index(drop=True)
 
 
 def reporting_summary(products: tuple[str, ...]) -> pd.DataFrame:

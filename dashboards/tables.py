@@ -75,6 +75,22 @@ COLUMNS = {
     "rows_loaded": _count("Rows loaded"),
     "checks_evaluated": _count("Checks run"),
     "checks_failed": _count("Checks failed"),
+    "coverage_now": _rate("Coverage now", "Account coverage in the month the forecast starts from"),
+    "in_3m": _rate("In 3 months"),
+    "in_6m": _rate("In 6 months"),
+    "in_12m": _rate("In 12 months"),
+    "band_12m": Column.TextColumn("12-month band", help="Low to high: the slowest and fastest recent wave and pace"),
+    "reaches_90pct": Column.TextColumn("90% by", help="First month projected at 90% account coverage or more"),
+    "backtest_error_points": Column.NumberColumn(
+        "Error so far (points)", format="%.1f", help="Mean absolute error of this forecast in the months known since"
+    ),
+    "as_of_month": Column.DateColumn("Forecast as of", format="YYYY-MM"),
+    "months_before": _count("Months before the last batch"),
+    "cohort_dimension": "Cohort",
+    "mean_error_points": Column.NumberColumn("Mean error (points)", format="%.1f", help="|projected - actual| × 100"),
+    "max_error_points": Column.NumberColumn("Largest error (points)", format="%.1f"),
+    "share_within_band": _rate("Within the band", "Share of cohort-months whose actual coverage fell in the band"),
+    "cohort_months": _count("Cohort-months"),
 }
 
 

@@ -28,7 +28,7 @@ CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"]
 PAGES = {
     "overview": ("", 2),
     "cohorts": ("cohorts", 2),
-    "waves": ("waves", 3),
+    "waves": ("waves", 4),
     "reporting": ("reporting", 3),
     "submissions": ("submissions", 1),
     "compliance": ("compliance", 0),
@@ -116,3 +116,10 @@ def open_page(page, url: str, name: str, query: str = "") -> float:
     page.goto(f"{url}/{path}" + (f"?{query}" if query else ""))
     wait_rendered(page, charts)
     return time.perf_counter() - started
+
+
+def show_pace(page) -> None:
+    """Scroll the Invitation waves page to its Pace section and wait for the Pace chart (the page's last)."""
+    page.get_by_role("heading", name="Pace").scroll_into_view_if_needed()
+    wait_rendered(page, PAGES["waves"][1])
+    page.get_by_text("How right was it before?").wait_for()

@@ -84,14 +84,11 @@ def ready_batches(landing: Path) -> tuple[list[str], list[str]]:
 
 
 def _prepare_dagster() -> None:
-    """A persistent instance (runs show in the UI) and a dbt manifest matching the code."""
+    """A persistent instance (runs show in the UI); the dbt assets prepare their manifest themselves."""
     home = settings.dagster_home()
     settings.write_dagster_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     settings.export_for_subprocesses()
-    from orchestration.dbt_project import prepare_manifest
-
-    prepare_manifest()
 
 
 def _failure_message(result) -> str:
@@ -369,6 +366,13 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from orchestration.forecast_report import forecast_text
+
+    print(forecast_text(args.as_of), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="credit-reporting-warehouse",
@@ -472,6 +476,17 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("-c", dest="command", metavar="SQL", help="run these statements and exit")
     sql.add_argument("--csv", action="store_true", help="rows as CSV (with -c or stdin), for other tools")
     sql.set_defaults(handler=_sql)
+
+    forecast = sub.add_parser(
+        "forecast", help="rollout pace: coverage projected per cohort for 12 months, the 90%% month, the backtest"
+    )
+    forecast.add_argument(
+        "--as-of",
+        type=month_argument,
+        metavar="YYYY-MM",
+        help="the forecast made as of this month (default: the latest; the six before it are kept)",
+    )
+    forecast.set_defaults(handler=_forecast)
 
     status = sub.add_parser("status", help="batches loaded and row counts per layer")
     status.set_defaults(handler=_status)

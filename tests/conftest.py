@@ -26,11 +26,7 @@ os.environ[settings.DBT_TARGET_ENV] = str(_SAFE_HOME / "dbt_target")
 (_SAFE_HOME / "dagster_home").mkdir()
 settings.put_interpreter_bin_on_path()
 
-# dagster-dbt reads target/manifest.json when the dbt assets are defined: prepare it once, first.
-from orchestration.dbt_project import dbt_resource, prepare_manifest  # noqa: E402
-
-prepare_manifest()
-
+from orchestration.dbt_project import dbt_resource  # noqa: E402
 from dagster import DagsterInstance, build_sensor_context, materialize  # noqa: E402
 
 from orchestration.assets.bureau import bureau_feedback, bureau_submission_210  # noqa: E402

@@ -70,6 +70,24 @@ def test_a_cohort_choice_redraws_the_chart(dashboard):
     assert page.locator(EXCEPTION).count() == 0
 
 
+def test_the_pace_section_draws_and_follows_the_cohort_choice(dashboard):
+    url, page = dashboard
+    browser.open_page(page, url, "waves")
+    browser.show_pace(page)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').last
+    assert chart.bounding_box()["height"] > 200  # drawn, not an empty frame
+    for label in ("Invited a month", "Account coverage now", "In 12 months", "90% coverage by"):
+        assert page.get_by_test_id("stMetricLabel").filter(has_text=label).count() == 1
+    before = chart.screenshot()
+    page.get_by_test_id("stSelectbox").last.click()
+    page.get_by_role("option", name="Score band").click()
+    page.get_by_text("projected, by score band").first.wait_for()
+    browser.wait_rendered(page, browser.PAGES["waves"][1])
+    page.wait_for_timeout(500)  # the Vega view redraws after its data arrives
+    assert chart.screenshot() != before
+    assert page.locator(EXCEPTION).count() == 0
+
+
 def _run_sql(page, url: str, sql: str) -> str:
     browser.open_page(page, url, "sql")
     box = page.locator('[data-testid="stTextArea"] textarea')

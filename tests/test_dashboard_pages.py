@@ -13,6 +13,7 @@ from conftest import dbt_build, load_all, publish, query
 from landing_builder import edit_csv
 from streamlit.testing.v1 import AppTest
 
+import compliance.explain  # noqa: F401  AppTest puts views/ on sys.path: views/compliance.py would shadow the package
 from dashboards import reader
 from dashboards.formatting import count, percent
 from foundation import published_sql
@@ -128,6 +129,69 @@ def test_waves_numbers_equal_the_funnel(small_published):
         len(at.dataframe[0].value)
         == query(warehouse, "select count(*) from marts.rollout_wave_funnel where product = 'JIEBEI'")[0][0]
     )
+
+
+def vega_charts(at: AppTest) -> list:
+    """The page's Altair charts as sent: (spec, {dataset name: frame})."""
+    import json
+
+    import pyarrow as pa
+
+    found = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", "") == "vega_lite_chart":
+                frames = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in child.proto.datasets}
+                found.append((json.loads(child.proto.spec), frames))
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def test_pace_equals_the_forecast_and_draws_so_far_projected_and_the_band(small_published):
+    warehouse, _ = small_published
+    at = run_page("waves")
+    as_of, now, in_12, low, high, reaches = query(
+        warehouse,
+        """select as_of_month, max(account_coverage) filter (where months_ahead = 0),
+                  max(account_coverage) filter (where months_ahead = 12),
+                  max(account_coverage_low) filter (where months_ahead = 12),
+                  max(account_coverage_high) filter (where months_ahead = 12), any_value(reaches_90pct_month)
+           from marts.rollout_forecast where product = 'HUABEI' and cohort_dimension = 'all'
+             and as_of_month = (select max(as_of_month) from marts.rollout_forecast) group by all""",
+    )[0]
+    shown = metrics(at)
+    assert shown["Account coverage now"] == percent(now) and shown["In 12 months"] == percent(in_12)
+    assert shown["90% coverage by"] == ("not within 12 months" if reaches is None else f"{reaches:%Y-%m}")
+    assert low <= in_12 <= high
+
+    spec, frames = vega_charts(at)[-1]  # the Pace chart: the band, the line so far, the projected one
+    marks = [(layer["mark"]["type"], layer["encoding"].get("y2", {}).get("field")) for layer in spec["layer"]]
+    assert marks == [("area", "account_coverage_high"), ("line", None), ("line", None)]
+    so_far, projected = (frames[layer["data"]["name"]] for layer in spec["layer"][1:])
+    history = query(
+        warehouse,
+        """select month, sum(reported_accounts) / sum(active_accounts) from marts.fct_rollout_coverage
+           where product = 'HUABEI' group by month order by month""",
+    )
+    assert [round(v, 9) for v in so_far.sort_values("month").account_coverage] == [round(v, 9) for _, v in history]
+    assert len(projected) == 13 and projected.account_coverage.iloc[-1] == pytest.approx(in_12)
+
+    at.selectbox(key="pace-dimension").select("Score band").run()
+    assert not at.exception
+    table = at.dataframe[1].value
+    expected = query(
+        warehouse,
+        """select cohort_value, account_coverage from marts.rollout_forecast
+           where product = 'HUABEI' and cohort_dimension = 'score_band' and as_of_month = ? and months_ahead = 12
+           order by cohort_value""",
+        [as_of],
+    )
+    assert sorted(zip(table.cohort, table.in_12m.round(9), strict=True)) == [(c, round(v, 9)) for c, v in expected]
+    backtest = at.dataframe[2].value
+    assert set(backtest.months_before) == {3, 6} and (backtest.mean_error_points >= 0).all()
 
 
 def test_reporting_months_follow_the_product_choice(small_published):

@@ -1,11 +1,15 @@
 """Waves: the invitation funnel per wave (R16, R17)."""
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboards import charts, queries, tables
 from dashboards.formatting import count, percent
 from dashboards.layout import page_footer, page_header
+from foundation.rollout_pace import DIMENSIONS
+
+PACE_LINES = 6  # cohort values drawn at first: bands overlap past that
 
 STEPS = {  # rate column -> label
     "within_30d_rate": "consented ≤ 30 days",
@@ -90,5 +94,70 @@ tables.show(
         ]
     ]
 )
+
+
+def ninety(row) -> str:
+    return "not within 12 months" if pd.isna(row.reaches_90pct) else f"{row.reaches_90pct:%Y-%m}"
+
+
+st.header("Pace")
+as_of = queries.forecast_as_of()
+if as_of is None:
+    st.info("No forecast yet: it needs a loaded month.")
+    page_footer()
+    st.stop()
+table = queries.pace_table(as_of, product)
+overall = table[table.cohort_dimension == "all"].iloc[0]
+st.caption(
+    f"Forecast as of {as_of:%Y-%m}, the cohorts as they stood then. The next waves invite the not-yet-invited "
+    "customers best score first at the pace since the third most recent wave; invited customers consent month "
+    "by month like the three most recent waves did at the same age; future waves lose the recent waves' "
+    "opt-out share (R17). The band: the slowest and fastest wave, the lowest and highest monthly pace. "
+    "Its error on the past is below: the same forecast made 3 and 6 months before."
+)
+cols = st.columns(4)
+if pd.isna(overall.invitations_per_month):
+    cols[0].metric("Invited a month", "no wave yet")
+else:
+    cols[0].metric("Invited a month", count(overall.invitations_per_month), help=f"{overall.waves_seen} waves seen")
+cols[1].metric("Account coverage now", percent(overall.coverage_now))
+cols[2].metric(
+    "In 12 months",
+    percent(overall.in_12m),
+    help=f"band {percent(overall.in_12m_low)} to {percent(overall.in_12m_high)}",
+)
+cols[3].metric("90% coverage by", ninety(overall))
+
+labels = {label: dimension for dimension, label in DIMENSIONS.items()}
+dimension = labels[st.selectbox("Cohort", list(labels), key="pace-dimension")]
+lines = queries.pace_lines(as_of, product, dimension)
+order = list(lines.sort_values("cohort_order").cohort.drop_duplicates())
+chosen = st.multiselect("Cohort values", order, default=order[:PACE_LINES], key=f"pace-values-{dimension}")
+shown = lines[lines.cohort.isin(chosen)]
+if shown.empty:
+    st.info("Pick at least one cohort value.")
+else:
+    by = "" if dimension == "all" else f", by {DIMENSIONS[dimension].lower()}"
+    st.subheader(f"{product}: account coverage so far and projected{by}")
+    st.altair_chart(charts.projection(shown, [c for c in order if c in chosen]), width="stretch")
+
+rows = table[table.cohort_dimension == dimension]
+tables.show(
+    rows.assign(
+        band_12m=[f"{percent(lo)} to {percent(hi)}" for lo, hi in zip(rows.in_12m_low, rows.in_12m_high, strict=True)],
+        reaches_90pct=rows.apply(ninety, axis=1),
+    )[["cohort", "coverage_now", "in_3m", "in_6m", "in_12m", "band_12m", "reaches_90pct", "backtest_error_points"]]
+)
+
+st.subheader("How right was it before?")
+backtest = queries.backtest(product)
+if backtest.empty:
+    st.info("No backtest yet: it needs the forecast made 3 or 6 months before the last batch.")
+else:
+    st.caption(
+        "The same forecast made 3 and 6 months before the last batch, against what happened to the same "
+        "cohorts: absolute error of the projected account coverage in percentage points."
+    )
+    tables.show(backtest.assign(cohort_dimension=backtest.cohort_dimension.map(DIMENSIONS)).drop(columns="product"))
 
 page_footer()

@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from bureau.ledger import ensure_ledger
 from ingestion import rebuild
 from orchestration.assets.raw import raw_asset_key
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_project, prepare_manifest
 from orchestration.resources import Warehouse
 
 KEPT_RUN_TARGETS = 20  # dagster-dbt gives each run its own dbt target folder (logs, artifacts)
@@ -38,6 +38,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 
+
+# The assets are defined from the manifest when this module is imported, whoever imports it first
+# (the CLI imports the schedule's module before anything else): a manifest older than a model would
+# define the assets without it, and the build would die on its events.
+prepare_manifest()
 
 # dbt tests on raw (sources) are checks of the raw-load assets
 translator = WarehouseTranslator(
