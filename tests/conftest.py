@@ -26,7 +26,6 @@ os.environ[settings.DBT_TARGET_ENV] = str(_SAFE_HOME / "dbt_target")
 (_SAFE_HOME / "dagster_home").mkdir()
 settings.put_interpreter_bin_on_path()
 
-from orchestration.dbt_project import dbt_resource  # noqa: E402
 from dagster import DagsterInstance, build_sensor_context, materialize  # noqa: E402
 
 from orchestration.assets.bureau import bureau_feedback, bureau_submission_210  # noqa: E402
@@ -34,6 +33,7 @@ from orchestration.assets.dbt import warehouse_models  # noqa: E402
 from orchestration.assets.published import published_analytics  # noqa: E402
 from orchestration.assets.raw import raw_landing_batch  # noqa: E402
 from orchestration.automation import feedback_sensor  # noqa: E402
+from orchestration.dbt_project import dbt_resource  # noqa: E402
 from orchestration.resources import Warehouse  # noqa: E402
 from source_system import GeneratorConfig, generate_landing  # noqa: E402
 
