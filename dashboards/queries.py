@@ -155,15 +155,16 @@ def pace_table(as_of: pd.Timestamp, product: str) -> pd.DataFrame:
 
 
 def pace_lines(as_of: pd.Timestamp, product: str, dimension: str) -> pd.DataFrame:
-    """One dimension's coverage so far (the cube, months up to the as-of month) and projected (with its
-    band, from the as-of month on), one row per cohort, month and kind; ordered as the pace table."""
+    """One dimension's coverage so far (the cube, the 12 months up to the as-of month) and projected (with
+    its band, from the as-of month on), one row per cohort, month and kind; ordered as the pace table."""
     projected = reader.frame(rollout_pace.PROJECTION_SQL, (as_of.date(), product, dimension)).assign(kind="projected")
     if dimension == "all":
         history = coverage_by_month()
         history = history[history["product"] == product].assign(cohort="all")
     else:
         history = cohort_coverage(dimension, product)
-    history = history[history.month <= as_of][["month", "cohort", "account_coverage"]]
+    shown = history.month.between(as_of - pd.DateOffset(months=12), as_of)
+    history = history[shown][["month", "cohort", "account_coverage"]]
     order = projected.drop_duplicates("cohort").set_index("cohort").cohort_order
     history = history[history.cohort.isin(order.index)].assign(cohort_order=lambda h: h.cohort.map(order))
     return pd.concat([history.assign(kind="so far"), projected], ignore_index=True)

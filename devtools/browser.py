@@ -119,7 +119,7 @@ def open_page(page, url: str, name: str, query: str = "") -> float:
 
 
 def show_pace(page) -> None:
-    """Scroll the Invitation waves page to its Pace section and wait for the Pace chart (the page's last)."""
-    page.get_by_role("heading", name="Pace").scroll_into_view_if_needed()
+    """Scroll the Invitation waves page to put its Pace section at the top and wait for its chart (the page's last)."""
+    page.get_by_role("heading", name="Pace").evaluate("heading => heading.scrollIntoView({block: 'start'})")
     wait_rendered(page, PAGES["waves"][1])
     page.get_by_text("How right was it before?").wait_for()

@@ -80,8 +80,8 @@ def test_the_pace_section_draws_and_follows_the_cohort_choice(dashboard):
         assert page.get_by_test_id("stMetricLabel").filter(has_text=label).count() == 1
     before = chart.screenshot()
     page.get_by_test_id("stSelectbox").last.click()
-    page.get_by_role("option", name="Score band").click()
-    page.get_by_text("projected, by score band").first.wait_for()
+    page.get_by_role("option", name="Limit band").click()
+    page.get_by_text("projected, by limit band").first.wait_for()
     browser.wait_rendered(page, browser.PAGES["waves"][1])
     page.wait_for_timeout(500)  # the Vega view redraws after its data arrives
     assert chart.screenshot() != before

@@ -126,10 +126,15 @@ cols[2].metric(
     percent(overall.in_12m),
     help=f"band {percent(overall.in_12m_low)} to {percent(overall.in_12m_high)}",
 )
-cols[3].metric("90% coverage by", ninety(overall))
+last_month = as_of + pd.DateOffset(months=12)
+cols[3].metric(
+    "90% coverage by",
+    f"after {last_month:%Y-%m}" if pd.isna(overall.reaches_90pct) else f"{overall.reaches_90pct:%Y-%m}",
+    help="The first month projected at 90% account coverage or more (the central line)",
+)
 
 labels = {label: dimension for dimension, label in DIMENSIONS.items()}
-dimension = labels[st.selectbox("Cohort", list(labels), key="pace-dimension")]
+dimension = labels[st.selectbox("Cohort", list(labels), index=1, key="pace-dimension")]  # score bands first
 lines = queries.pace_lines(as_of, product, dimension)
 order = list(lines.sort_values("cohort_order").cohort.drop_duplicates())
 chosen = st.multiselect("Cohort values", order, default=order[:PACE_LINES], key=f"pace-values-{dimension}")
