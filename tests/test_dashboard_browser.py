@@ -56,18 +56,24 @@ def test_every_page_loads(dashboard):
         assert "Data as of" in body and "China time" in body  # the publication time as the business reads it
 
 
+def _choose_and_see_it_redrawn(page, name: str, select, chart, option: str, heading: str) -> None:
+    """Pick `option` in the select box, wait for the heading it brings, and see the chart change."""
+    before = chart.screenshot()
+    select.click()
+    page.get_by_role("option", name=option).click()
+    page.get_by_text(heading).first.wait_for()
+    browser.wait_rendered(page, browser.PAGES[name][1])
+    page.wait_for_timeout(500)  # the Vega view redraws after its data arrives
+    assert chart.screenshot() != before
+    assert page.locator(EXCEPTION).count() == 0
+
+
 def test_a_cohort_choice_redraws_the_chart(dashboard):
     url, page = dashboard
     browser.open_page(page, url, "cohorts")
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
-    before = chart.screenshot()
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Age band").click()
-    page.get_by_text("by age band").first.wait_for()
-    browser.wait_rendered(page, browser.PAGES["cohorts"][1])
-    page.wait_for_timeout(500)  # the Vega view redraws after its data arrives
-    assert chart.screenshot() != before
-    assert page.locator(EXCEPTION).count() == 0
+    select = page.get_by_test_id("stSelectbox").first
+    _choose_and_see_it_redrawn(page, "cohorts", select, chart, "Age band", "by age band")
 
 
 def test_the_pace_section_draws_and_follows_the_cohort_choice(dashboard):
@@ -78,14 +84,8 @@ def test_the_pace_section_draws_and_follows_the_cohort_choice(dashboard):
     assert chart.bounding_box()["height"] > 200  # drawn, not an empty frame
     for label in ("Invited a month", "Account coverage now", "In 12 months", "90% coverage by"):
         assert page.get_by_test_id("stMetricLabel").filter(has_text=label).count() == 1
-    before = chart.screenshot()
-    page.get_by_test_id("stSelectbox").last.click()
-    page.get_by_role("option", name="Limit band").click()
-    page.get_by_text("projected, by limit band").first.wait_for()
-    browser.wait_rendered(page, browser.PAGES["waves"][1])
-    page.wait_for_timeout(500)  # the Vega view redraws after its data arrives
-    assert chart.screenshot() != before
-    assert page.locator(EXCEPTION).count() == 0
+    select = page.get_by_test_id("stSelectbox").last
+    _choose_and_see_it_redrawn(page, "waves", select, chart, "Limit band", "projected, by limit band")
 
 
 def _run_sql(page, url: str, sql: str) -> str:
