@@ -251,3 +251,15 @@ def test_forecast_before_anything_is_published_says_so(tmp_path):
     result = forecast_cli(published=tmp_path / "none.duckdb")
     assert result.returncode == 2 and "No analytics copy at" in result.stderr
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_forecast_from_a_copy_published_before_the_forecast_existed_says_to_run_again(tmp_path):
+    old_copy = tmp_path / "analytics_snapshot.duckdb"
+    with duckdb.connect(str(old_copy)) as con:
+        con.execute("create schema analytics")
+        con.execute("create table analytics.rollout_coverage (month date)")
+    result = forecast_cli(published=old_copy)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "error: the published copy has no rollout forecast yet: run `credit-reporting-warehouse run` again\n"
+    )
