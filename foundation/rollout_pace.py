@@ -17,6 +17,12 @@ DIMENSIONS = {  # cohort_dimension -> label, in display order
 
 AS_OF_MONTHS_SQL = "select distinct as_of_month from rollout_forecast order by 1"
 
+
+def reaches_90pct_label(month) -> str:
+    """A cohort's 90% month as people read it (NULL in the mart: not within the 12 months projected)."""
+    return "not within 12 months" if month is None or month != month else f"{month:%Y-%m}"  # NaT != NaT
+
+
 # A cohort's readable name and its place in its dimension (bands in band order, waves by number).
 _COHORT = """
     case f.cohort_dimension

@@ -33,7 +33,7 @@ def forecast_text(as_of: str | None) -> str:
     lines = [f"Rollout pace as of {month:%Y-%m}: account coverage now and projected (low-high band)."]
     for product, rows in table.groupby("product", sort=False):
         lines += ["", _pace_line(product, rows.iloc[0]), _table(rows)]
-    lines += ["", *_backtest_lines(backtest, month, months)]
+    lines += ["", *_backtest_lines(backtest, months[-1])]
     return "\n".join(lines) + "\n"
 
 
@@ -66,12 +66,6 @@ def _band(row: pd.Series, months: int) -> str:
     return f"{_percent(row[f'in_{months}m'])} ({_percent(low)}-{_percent(high)})"
 
 
-def _ninety(row: pd.Series) -> str:
-    if pd.isna(row.reaches_90pct):
-        return "not within 12 months"
-    return f"{row.reaches_90pct:%Y-%m}"
-
-
 def _table(rows: pd.DataFrame) -> str:
     shown = pd.DataFrame(
         {
@@ -81,7 +75,7 @@ def _table(rows: pd.DataFrame) -> str:
             ],
             "now": rows.coverage_now.map(_percent),
             **{f"+{m} months": rows.apply(_band, axis=1, months=m) for m in rollout_pace.HORIZONS},
-            "90% by": rows.apply(_ninety, axis=1),
+            "90% by": rows.reaches_90pct.map(rollout_pace.reaches_90pct_label),
             "error so far (points)": rows.backtest_error_points.map(lambda v: "-" if pd.isna(v) else f"{v:.1f}"),
         }
     )
@@ -89,12 +83,12 @@ def _table(rows: pd.DataFrame) -> str:
     return shown.to_string(index=False, justify="left")
 
 
-def _backtest_lines(backtest: pd.DataFrame, month: dt.date, months: list[dt.date]) -> list[str]:
+def _backtest_lines(backtest: pd.DataFrame, last_month: dt.date) -> list[str]:
     if backtest.empty:
         return ["Backtest: none yet (it needs the forecasts made 3 and 6 months before the last batch)."]
     lines = [
         f"Backtest: the forecasts made {' and '.join(map(str, rollout_pace.BACKTESTS))} months before "
-        f"{months[-1]:%Y-%m}, against what happened (absolute error in coverage points):"
+        f"{last_month:%Y-%m}, against what happened (absolute error in coverage points):"
     ]
     for (before, as_of), rows in backtest.groupby(["months_before", "as_of_month"], sort=True):
         for _, row in rows.iterrows():

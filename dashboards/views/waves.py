@@ -7,7 +7,7 @@ import streamlit as st
 from dashboards import charts, queries, tables
 from dashboards.formatting import count, percent
 from dashboards.layout import page_footer, page_header
-from foundation.rollout_pace import DIMENSIONS
+from foundation.rollout_pace import DIMENSIONS, reaches_90pct_label
 
 PACE_LINES = 6  # cohort values drawn at first: bands overlap past that
 
@@ -96,10 +96,6 @@ tables.show(
 )
 
 
-def ninety(row) -> str:
-    return "not within 12 months" if pd.isna(row.reaches_90pct) else f"{row.reaches_90pct:%Y-%m}"
-
-
 st.header("Pace")
 as_of = queries.forecast_as_of()
 if as_of is None:
@@ -150,7 +146,7 @@ rows = table[table.cohort_dimension == dimension]
 tables.show(
     rows.assign(
         band_12m=[f"{percent(lo)} to {percent(hi)}" for lo, hi in zip(rows.in_12m_low, rows.in_12m_high, strict=True)],
-        reaches_90pct=rows.apply(ninety, axis=1),
+        reaches_90pct=rows.reaches_90pct.map(reaches_90pct_label),
     )[["cohort", "coverage_now", "in_3m", "in_6m", "in_12m", "band_12m", "reaches_90pct", "backtest_error_points"]]
 )
 
