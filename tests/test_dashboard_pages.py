@@ -5,6 +5,7 @@ the SQL page refuses writes and file access, and no page shows personal data (R1
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -494,3 +495,15 @@ def test_the_province_page_names_provinces_in_chinese_and_english(small_publishe
     assert cohorts and all(re.search(r"[\u4e00-\u9fff]", c) and re.search(r"[A-Za-z]", c) for c in cohorts)
     if len(cohorts) > 10:
         assert any("summed as one line" in c.value for c in at.caption)
+
+
+def test_pace_for_a_product_without_customers_says_so(small_published, tmp_path, monkeypatch):
+    copy = tmp_path / "analytics_snapshot.duckdb"
+    shutil.copy(small_published[1], copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from analytics.rollout_forecast where product = 'JIEBEI'")
+    monkeypatch.setenv(settings.PUBLISHED_ENV, str(copy))
+    at = run_page("waves")
+    at.radio(key="product").set_value("JIEBEI").run()
+    assert not at.exception
+    assert any(i.value.startswith("No JIEBEI customers as of") for i in at.info)

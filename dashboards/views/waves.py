@@ -103,6 +103,10 @@ if as_of is None:
     page_footer()
     st.stop()
 table = queries.pace_table(as_of, product)
+if table.empty:
+    st.info(f"No {product} customers as of {as_of:%Y-%m}: nothing to forecast.")
+    page_footer()
+    st.stop()
 overall = table[table.cohort_dimension == "all"].iloc[0]
 st.caption(
     f"Forecast as of {as_of:%Y-%m}, the cohorts as they stood then. The next waves invite the not-yet-invited "
