@@ -20,6 +20,17 @@ def shift_month(month: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def consecutive_stretches(months: list[str]) -> list[list[str]]:
+    """Sorted months cut where one is missing: 2024-01, 2024-02, 2024-04 -> [[2024-01, 2024-02], [2024-04]]."""
+    stretches: list[list[str]] = []
+    for month in months:
+        if stretches and shift_month(stretches[-1][-1], 1) == month:
+            stretches[-1].append(month)
+        else:
+            stretches.append([month])
+    return stretches
+
+
 def months_between(first: str, last: str) -> list[str]:
     """Every month from first to last, both included."""
     months = []

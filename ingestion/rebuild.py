@@ -13,7 +13,8 @@ the earliest queued month and clears the queue only once it passed, so a run kil
 two loses nothing.
 
 Identity is not a monthly fact: the mart refreshes it in every kept month (P2). Neither is the
-wave (a customer's lifetime attribute): the coverage cube joins it and rebuilds whole each time.
+wave (a customer's lifetime attribute): the coverage cube moves the kept months of the customers
+whose wave changed (dbt_project/macros/coverage_cells.sql).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from foundation.errors import WarehouseError
-from foundation.months import is_batch_month, months_between
+from foundation.months import consecutive_stretches, is_batch_month, months_between
 from ingestion.manifest import MANIFEST_NAME, landing_batches
 from orchestration import settings
 from source_system.config import GeneratorConfig, GeneratorConfigError
@@ -38,6 +38,7 @@ AUDIT_PUBLISHED = (
 # Dagster's console logs a failed step with its stack trace; the CLI prints the one-line reason itself
 # (the run, trace included, stays in the Dagster instance for the UI).
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+BUREAU_SUBMISSION = ["bureau", "submission_210"]
 
 
 def _execute(defs, job: str, **options):
@@ -177,8 +178,9 @@ def _print_next_steps() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from orchestration.automation import batch_tag
-
+    """Every ready batch through the monthly job, as the schedule and the sensor run it: one run per
+    stretch of consecutive months (a backfill), dbt on the months the loads touched. `--full-refresh`
+    loads them, then rebuilds every table from raw and writes the bureau files."""
     landing = settings.landing_dir()
     ready, waiting = ready_batches(landing)
     if args.month:
@@ -189,34 +191,107 @@ def _run(args: argparse.Namespace) -> int:
     defs, instance = _monthly_definitions()
     outside = _outside_partitions(ready)
     _refuse(outside)
-    ready = [m for m in ready if m not in outside]
+    months = [m for m in ready if m not in outside]
     failures = len(outside)
-    for month in tqdm(ready, desc="loading batches", unit="batch"):
-        result = _execute(defs, "load_batch", partition_key=month, instance=instance, tags=batch_tag(landing / month))
-        if not result.success:
-            failures += 1
-            tqdm.write(f"{month}: {_failure_message(result)}")
+    if args.full_refresh:
+        failures += _load_then_rebuild(defs, instance, landing, months)
+    else:
+        for stretch in consecutive_stretches(months):
+            failures += _monthly_runs(defs, instance, landing, stretch)
     for month in waiting:
         print(f"{month}: not ready ({MANIFEST_NAME} missing), left for the next run")
-    print("building dbt models and running their tests ...")
-    build = _execute(defs, "build_models", instance=instance)
-    if not build.success:
-        failures += 1
-        failure = f"dbt build failed: {_failure_message(build)}"
-        print(f"{failure} (dbt's output: {dbt_console_log()})")
-        _publish_after_failure(failure)
-    else:
-        print(f"bureau files into {settings.submissions_dir()}:")
-        failures += not _submit_months(None)
     _print_next_steps()
     return 1 if failures else 0
 
 
-def _backfill(args: argparse.Namespace) -> int:
-    """The monthly job over a range of months as one run, like a backfill launched from the UI."""
+def _monthly_job(defs, instance, landing: Path, months: list[str], **options):
+    """One run of the monthly job over these consecutive months, tagged with each batch's sending."""
     from orchestration.automation import batch_tag
     from orchestration.partitions import partition_range_tags
 
+    tags = partition_range_tags(months[0], months[-1])
+    for month in months:
+        tags |= batch_tag(landing / month)
+    return _execute(defs, "monthly_batch", instance=instance, tags=tags, **options)
+
+
+def _monthly_runs(defs, instance, landing: Path, months: list[str]) -> int:
+    """The monthly job over consecutive months; the number of failures. A rejected batch stops its
+    run's loads: the months loaded before it go through the job's later steps, the months after it
+    through a run of their own (as the sensor would run them)."""
+    from orchestration.assets.raw import REJECTED_MONTH
+    from orchestration.jobs import AFTER_THE_LOAD
+
+    span = months[0] if len(months) == 1 else f"{months[0]} .. {months[-1]}"
+    print(f"{span}: the monthly job (load, gate, dbt on the months touched, publish, bureau files) ...")
+    result = _monthly_job(defs, instance, landing, months)
+    _print_submissions(result)
+    if result.success:
+        return 0
+    failure = _failure_message(result)
+    rejected = _failure_metadata(result).get(REJECTED_MONTH)
+    if rejected is None:
+        print(f"{failure} (dbt's output: {dbt_console_log()})")
+        _publish_after_failure(failure)
+        return 1
+    print(f"{rejected.value}: {failure}")
+    failures = 1
+    if loaded := [m for m in months if m < rejected.value]:
+        print(f"{loaded[0]} .. {loaded[-1]}: dbt, publish and bureau files for the months loaded")
+        selection = [key for assets in AFTER_THE_LOAD for key in assets.keys]
+        after = _monthly_job(defs, instance, landing, loaded, asset_selection=selection)
+        _print_submissions(after)
+        if not after.success:
+            failures += 1
+            failure = _failure_message(after)
+            print(f"{failure} (dbt's output: {dbt_console_log()})")
+            _publish_after_failure(failure)
+    if later := [m for m in months if m > rejected.value]:
+        failures += _monthly_runs(defs, instance, landing, later)
+    return failures
+
+
+def _failure_metadata(result) -> dict:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
+            return dict(event.step_failure_data.user_failure_data.metadata or {})
+    return {}
+
+
+def _print_submissions(result) -> None:
+    """The bureau step's outcome per month, as `submit` prints it."""
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.path == BUREAU_SUBMISSION:
+            messages = event.step_materialization_data.materialization.metadata.get("messages")
+            for line in (messages.value if messages else "").splitlines():
+                print(f"  {line}")
+            return  # the step's one materialization (its event is in the run's events twice)
+
+
+def _load_then_rebuild(defs, instance, landing: Path, months: list[str]) -> int:
+    """Each batch loaded by its own run, then every table rebuilt from raw and the bureau files written:
+    what the monthly job's results are compared with."""
+    from orchestration.automation import batch_tag
+
+    failures = 0
+    for month in tqdm(months, desc="loading batches", unit="batch"):
+        result = _execute(defs, "load_batch", partition_key=month, instance=instance, tags=batch_tag(landing / month))
+        if not result.success:
+            failures += 1
+            tqdm.write(f"{month}: {_failure_message(result)}")
+    print("rebuilding every dbt model from raw and running the tests ...")
+    build = _execute(defs, "build_models", instance=instance)
+    if not build.success:
+        failure = f"dbt build failed: {_failure_message(build)}"
+        print(f"{failure} (dbt's output: {dbt_console_log()})")
+        _publish_after_failure(failure)
+        return failures + 1
+    print(f"bureau files into {settings.submissions_dir()}:")
+    return failures + (not _submit_months(None))
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """The monthly job over a range of months as one run, like a backfill launched from the UI."""
     if args.first > args.last:
         raise WarehouseError(f"--from {args.first} is after --to {args.last}")
     landing = settings.landing_dir()
@@ -230,11 +305,9 @@ def _backfill(args: argparse.Namespace) -> int:
     if outside := _outside_partitions(months):
         raise WarehouseError("; ".join(f"batch {m} cannot be loaded: {why}" for m, why in outside.items()))
     defs, instance = _monthly_definitions()
-    tags = partition_range_tags(args.first, args.last)
-    for month in months:
-        tags |= batch_tag(landing / month)
     print(f"backfilling {len(months)} months ({args.first} .. {args.last}): loads, then dbt on the months touched")
-    result = _execute(defs, "monthly_batch", instance=instance, tags=tags)
+    result = _monthly_job(defs, instance, landing, months)
+    _print_submissions(result)
     if not result.success:
         failure = f"backfill failed: {_failure_message(result)}"
         print(f"{failure} (dbt's output: {dbt_console_log()})")
@@ -421,13 +494,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(handler=_generate)
 
-    run = sub.add_parser("run", help="load every ready batch, then build and test the dbt models")
+    run = sub.add_parser(
+        "run", help="the monthly job over every ready batch: load, gate, dbt on the months touched, publish, submit"
+    )
     run.add_argument(
         "--month",
         action="append",
         type=month_argument,
         metavar="YYYY-MM",
         help="load only this batch month (repeatable)",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="load the batches, then rebuild every table from raw (what the monthly runs are checked against)",
     )
     run.set_defaults(handler=_run)
 

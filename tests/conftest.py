@@ -34,6 +34,7 @@ from orchestration.assets.published import published_analytics  # noqa: E402
 from orchestration.assets.raw import raw_landing_batch  # noqa: E402
 from orchestration.automation import feedback_sensor  # noqa: E402
 from orchestration.dbt_project import dbt_resource  # noqa: E402
+from orchestration.partitions import partition_range_tags  # noqa: E402
 from orchestration.resources import Warehouse  # noqa: E402
 from source_system import GeneratorConfig, generate_landing  # noqa: E402
 
@@ -76,16 +77,26 @@ def load_month(instance: DagsterInstance, warehouse: Path, landing: Path, month:
 
 
 def monthly_run(
-    instance, warehouse: Path, landing: Path, month: str, tags: dict | None = None, succeeds=True, submit=False
+    instance,
+    warehouse: Path,
+    landing: Path,
+    month: str,
+    tags: dict | None = None,
+    succeeds=True,
+    submit=False,
+    last: str | None = None,
 ):
-    """A real run of the monthly job's assets for one batch month: load, incremental dbt build, publish,
-    and with `submit` the bureau file (into `submissions/` beside the warehouse)."""
+    """A real run of the monthly job's assets for one batch month (or, with `last`, the months from
+    `month` to `last` as one run, a backfill): load, incremental dbt build, publish, and with `submit`
+    the bureau file (into `submissions/` beside the warehouse)."""
+    if last is not None:
+        tags = {**(tags or {}), **partition_range_tags(month, last)}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings.WAREHOUSE_ENV, str(warehouse))
         mp.setenv(settings.PUBLISHED_ENV, str(warehouse.parent / "published" / "analytics_snapshot.duckdb"))
         result = materialize(
             [raw_landing_batch, warehouse_models, published_analytics, *([bureau_submission_210] if submit else [])],
-            partition_key=month,
+            partition_key=None if last else month,
             resources={
                 "dbt": dbt_resource(),
                 "warehouse": warehouse_resource(warehouse, landing),
@@ -217,15 +228,15 @@ def dbt_cli(
 
 
 def differing_rows(a: Path, b: Path) -> dict[str, int]:
-    """Per model table of warehouse `a`: rows not matched one for one in `b`, both ways (the
-    analytics views select from these tables)."""
+    """Per model table of warehouse `a` (staging's kept tables too): rows not matched one for one in
+    `b`, both ways (the analytics views select from these tables)."""
     con = duckdb.connect()
     try:
         con.execute(f"attach '{a}' as a (read_only)")
         con.execute(f"attach '{b}' as b (read_only)")
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() "
-            "where database_name = 'a' and schema_name in ('intermediate', 'marts')"
+            "where database_name = 'a' and schema_name in ('staging', 'intermediate', 'marts')"
         ).fetchall()
         assert tables, f"no model tables in {a}"
         differing = {}

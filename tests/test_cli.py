@@ -77,6 +77,7 @@ def test_run_loads_ready_batches_reports_rejections_and_waits_for_incomplete_one
     assert "2099-01: batch 2099-01 refused: the month has not ended yet" in out  # only that batch
     assert "batches loaded: 2 of 4 attempted (2024-01 .. 2024-02)" in out
     assert "2024-02: " in out and " records written to TEST0000000001" in out  # run ends with the bureau files
+    assert out.count(" records written to ") == 2, out  # once per month built: 2024-01 and 2024-02
     assert "marts.credit_report_monthly: " in out  # the status after the run
     assert "Traceback" not in result.stdout + result.stderr
     assert "Stack Trace" not in result.stdout + result.stderr  # user mistakes print their line only

@@ -4,7 +4,15 @@ from datetime import UTC, date, datetime
 
 import yaml
 
-from foundation.months import BUSINESS_TIMEZONE, first_day, is_batch_month, month_start, months_between, shift_month
+from foundation.months import (
+    BUSINESS_TIMEZONE,
+    consecutive_stretches,
+    first_day,
+    is_batch_month,
+    month_start,
+    months_between,
+    shift_month,
+)
 from orchestration.settings import DBT_PROJECT_DIR
 
 
@@ -19,6 +27,14 @@ def test_a_range_holds_every_month_from_first_to_last():
     assert months_between("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
     assert months_between("2024-05", "2024-05") == ["2024-05"]
     assert months_between("2024-06", "2024-05") == []
+
+
+def test_months_cut_into_stretches_where_one_is_missing_the_year_boundary_not_a_cut():
+    assert consecutive_stretches(["2024-11", "2024-12", "2025-01", "2025-03"]) == [
+        ["2024-11", "2024-12", "2025-01"],
+        ["2025-03"],
+    ]
+    assert consecutive_stretches([]) == []
 
 
 def test_a_month_starts_at_local_midnight_in_china():

@@ -62,7 +62,8 @@ def test_the_readme_main_command_runs_end_to_end_in_a_scratch_directory(tmp_path
     out = result.stdout
     assert "batches loaded: 24 of 24 attempted (2024-01 .. 2025-12)" in out
     assert f"warehouse: {project / 'data' / 'warehouse.duckdb'}" in out
-    assert "staging: 9 views (rows not counted" in out
+    assert "2024-01 .. 2025-12: the monthly job (load, gate, dbt on the months touched" in out  # one path
+    assert "staging: 7 views (rows not counted" in out and "staging.stg_landing__bills: " in out
     reported = duckdb.connect(str(project / "data" / "warehouse.duckdb"), read_only=True)
     try:
         records = reported.execute("select count(*) from marts.credit_report_monthly").fetchone()[0]

@@ -28,6 +28,7 @@ from orchestration.resources import Warehouse
 
 RAW_GROUP = "raw"
 GATE_CHECK = "landing_gate"
+REJECTED_MONTH = "rejected_batch_month"
 FLAG_CHECKS = {  # cross-file rules surfaced without holding rows back, on the asset they concern
     "jiebei_without_authorization_at_opening (R4)": ("accounts", "jiebei_authorized_at_opening"),
     "closed_account_with_balance (P6)": ("account_snapshots", "closed_accounts_settled"),
@@ -81,7 +82,10 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
             raise Failure(
                 description=f"{exc}{before}",
                 allow_retries=False,
-                metadata={"validation_reports": MetadataValue.path(str(reports / INDEX))},
+                metadata={
+                    "validation_reports": MetadataValue.path(str(reports / INDEX)),
+                    REJECTED_MONTH: month,  # the CLI's run builds the months loaded before it
+                },
             ) from None
         loaded.append(result)
     for spec in LANDING_FILES:

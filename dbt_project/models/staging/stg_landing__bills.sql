@@ -1,3 +1,4 @@
+{{ latest_versions_kept('bills', 'bill_id') }}
 -- Monthly statements; a later batch's row for the same id is a correction and wins.
 select
     bill_id,
@@ -9,4 +10,5 @@ select
     amount_due,
     _batch_month
 from {{ source('raw', 'bills') }}
+{{ versions_to_rank('bill_id') }}
 {{ latest_per_key('bill_id') }}

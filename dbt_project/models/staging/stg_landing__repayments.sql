@@ -1,3 +1,4 @@
+{{ latest_versions_kept('repayments', 'repayment_id') }}
 -- Repayments with their local payment date (R1, P3); later batches correct earlier ones.
 select
     repayment_id,
@@ -8,4 +9,5 @@ select
     amount,
     _batch_month
 from {{ source('raw', 'repayments') }}
+{{ versions_to_rank('repayment_id') }}
 {{ latest_per_key('repayment_id') }}
