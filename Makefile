@@ -34,9 +34,10 @@ run: install
 	$(BIN)/credit-reporting-warehouse generate
 	$(BIN)/credit-reporting-warehouse run
 
-# Two workers, one test file each at a time (a file's fixtures are built once); the slowest 20 listed.
+# Two workers, one test file each at a time (a file's fixtures are built once), the longest files first
+# (tests/conftest.py); the slowest 20 listed.
 test: install $(CHROMIUM) $(CJK_FONT)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=20
 
 dagster: install
 	$(BIN)/python -m orchestration.dagster_ui

@@ -99,6 +99,28 @@ def differing_rows(warehouse: Path, baseline: Path) -> dict[str, int]:
         con.close()
 
 
+def print_run_breakdown(dagster_home: Path, started: float, ended: float) -> None:
+    """Where the latest Dagster run's process spent its time: before the run started (imports, the
+    definitions, the instance), each step, and after the run ended."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    instance = DagsterInstance.from_config(str(dagster_home))
+    (record,) = instance.get_run_records(limit=1)
+    events = [e for e in instance.all_logs(record.dagster_run.run_id) if e.is_dagster_event]
+    starts = {e.step_key: e.timestamp for e in events if e.dagster_event_type == DagsterEventType.STEP_START}
+    ends = {
+        e.step_key: e.timestamp
+        for e in events
+        if e.dagster_event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+    }
+    run_start = min(e.timestamp for e in events)
+    run_end = max(e.timestamp for e in events)
+    parts = [("before the run (imports, definitions, run)", run_start - started)]
+    parts += [(step, ends.get(step, run_end) - begun) for step, begun in sorted(starts.items(), key=lambda s: s[1])]
+    parts += [("after the run (status, exit)", ended - run_end)]
+    print(f"{'':14}" + "; ".join(f"{name} {seconds:.1f} s" for name, seconds in parts))
+
+
 def print_slowest_nodes(target: Path, count: int = 8) -> None:
     """The newest dbt run's slowest nodes (dagster-dbt writes one target folder per run)."""
     import json
@@ -114,12 +136,37 @@ def print_slowest_nodes(target: Path, count: int = 8) -> None:
         print(f"{'':16}{node['execution_time']:6.1f} s  {node['unique_id'].split('.', 2)[-1]}")
 
 
+def size_gb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
+    return sum(p.stat().st_size for p in files) / 2**30
+
+
+def print_disk(work: Path, landing: Path) -> None:
+    """What each part takes on disk: the growth law's other half (a 10M run is 10x these)."""
+    parts = {
+        "landing (CSV)": landing,
+        "warehouse, full pipeline": work / "warehouse.duckdb",
+        "warehouse, monthly runs": work / "monthly.duckdb",
+        "published copy": work / "published",
+        "bureau files": work / "submissions",
+        "validation reports": work / "validation_reports",
+        "Dagster home": work / "dagster_home",
+        "baseline": work / "handwritten.duckdb",
+    }
+    print("disk:")
+    for label, path in parts.items():
+        print(f"  {label:<26}{size_gb(path):8.2f} GB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--work-dir", help="where to write (default: a new temp folder, kept)")
     parser.add_argument("--landing", help="use this landing zone instead of generating one")
+    parser.add_argument(
+        "--growth", action="store_true", help="only the full pipeline and the monthly run, and the disk (growth law)"
+    )
     args = parser.parse_args()
 
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="crw-bench-"))
@@ -151,16 +198,29 @@ def main() -> None:
     warehouse.unlink(missing_ok=True)  # every step starts from nothing, as the baseline does
     figures["full pipeline"] = timed("full pipeline", [*cli, "run", "--full-refresh"], env)
     last, half = months[-1], len(months) // 2
-    for label, history in (("", months[:-1]), (", half", months[half:-1])):
+    histories = [("", months[:-1]), (", half", months[half:-1])]
+    for label, history in histories[: 1 if args.growth else 2]:
         path = work / f"monthly{label.replace(', ', '_')}.duckdb"
         path.unlink(missing_ok=True)
-        step_env = {**env, "CRW_WAREHOUSE": str(path), "DBT_TARGET_PATH": str(work / f"target{label.strip(', ')}")}
+        suffix = label.replace(", ", "_")
+        step_env = {
+            **env,
+            "CRW_WAREHOUSE": str(path),
+            "CRW_SUBMISSIONS": str(work / f"submissions_monthly{suffix}"),
+            "DBT_TARGET_PATH": str(work / f"target_monthly{suffix}"),
+        }
         loads = [arg for month in history for arg in ("--month", month)]
         figures[f"run{label}"] = timed(f"run{label}", [*cli, "run", *loads], step_env)
         backfill = ["backfill", "--from", last, "--to", last]
+        started = time.time()
         figures[f"monthly{label}"] = timed(f"monthly{label}", [*cli, *backfill], step_env)
+        print_run_breakdown(Path(env["DAGSTER_HOME"]), started, time.time())
         print_slowest_nodes(Path(step_env["DBT_TARGET_PATH"]))
     monthly = work / "monthly.duckdb"
+    if args.growth:
+        print(f"monthly run / full pipeline  {figures['monthly'] / figures['full pipeline']:5.1%}")
+        print_disk(work, landing)
+        return
     dbt = [str(Path(py).parent / "dbt"), "build", "--full-refresh", "--project-dir", str(DBT_DIR)]
     dbt += ["--profiles-dir", str(DBT_DIR), "--target-path", str(work / "target")]
     figures["dbt build"] = timed("dbt build", dbt, env)
@@ -188,6 +248,7 @@ def main() -> None:
     print("baseline marts against the pipeline's (rows differing):")
     print(f"  after the monthly runs  {differing_rows(monthly, baseline)}")
     print(f"  after the full build    {differing_rows(warehouse, baseline)}")
+    print_disk(work, landing)
 
 
 if __name__ == "__main__":

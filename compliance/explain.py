@@ -23,6 +23,7 @@ from foundation.errors import WarehouseError
 from foundation.months import BUSINESS_TIMEZONE, first_day
 
 LOCAL = ZoneInfo(BUSINESS_TIMEZONE)
+EXAMPLE_CUSTOMER = "C00000013"  # the key the command's help and the Compliance page show as an example
 
 STATUSES = {
     "N": "normal: nothing past due at the month's end",

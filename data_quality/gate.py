@@ -13,11 +13,9 @@ from datetime import timedelta
 from functools import cache
 
 import duckdb
-import great_expectations as gx
 from duckdb_engine import ConnectionWrapper
 from sqlalchemy.pool import StaticPool
 
-from data_quality.suites import build_suite, expectations
 from foundation.months import month_start, shift_month
 from foundation.redaction import mask_row
 
@@ -91,6 +89,12 @@ class _Gate:
     a time)."""
 
     def __init__(self) -> None:
+        # GX (~5-9 s to import) is imported by the first validation, not by whoever imports the loader:
+        # the Dagster definitions, and every run or command that loads no batch, start without it.
+        import great_expectations as gx
+
+        from data_quality.suites import build_suite, expectations
+
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = {"globally": False}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from compliance.explain import EXAMPLE_CUSTOMER
 from foundation.errors import WarehouseError
 from foundation.months import consecutive_stretches, is_batch_month, months_between
 from ingestion.manifest import MANIFEST_NAME, landing_batches
@@ -542,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="why a customer (or an account) was reported or not in a month, and what was sent"
     )
     who = explain_.add_mutually_exclusive_group(required=True)
-    who.add_argument("--customer", metavar="C", help="a customer key (e.g. C00000013)")
+    who.add_argument("--customer", metavar="C", help=f"a customer key (e.g. {EXAMPLE_CUSTOMER})")
     who.add_argument("--account", metavar="A", help="an account id (with --month)")
     explain_.add_argument(
         "--month", type=month_argument, metavar="YYYY-MM", help="one reporting month (default: every month loaded)"

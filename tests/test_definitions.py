@@ -109,3 +109,14 @@ def test_a_command_never_defines_the_dbt_assets_from_a_stale_manifest(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_definitions_load_without_great_expectations_which_the_first_validation_imports():
+    """GX costs seconds to import: a run or a command that loads no batch does not pay for it."""
+    probe = (
+        "import sys; import orchestration.definitions; print('great_expectations' in sys.modules); "
+        "import data_quality.gate as gate; gate._gate(); print('great_expectations' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "True"]

@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from compliance.explain import ExplainError, Query, explain
+from compliance.explain import EXAMPLE_CUSTOMER, ExplainError, Query, explain
 from dashboards import queries, reader
 from dashboards.layout import page_footer, page_header
 from foundation import published_sql
@@ -31,7 +31,7 @@ months = queries.loaded_months()
 left, right = st.columns([2, 1])
 # the key is in the address (?customer=C00000013): an answer can be linked to
 customer = left.text_input(
-    "Customer key", value=st.query_params.get("customer", ""), placeholder="C00000013", key="customer"
+    "Customer key", value=st.query_params.get("customer", ""), placeholder=EXAMPLE_CUSTOMER, key="customer"
 ).strip()
 month = right.selectbox("Month", [EVERY_MONTH, *reversed(months)], key="month")
 if customer:
@@ -41,7 +41,7 @@ if not customer:
     page_footer()
     st.stop()
 if not CUSTOMER_KEY.fullmatch(customer):
-    st.error("A customer key is letters, digits, '-' or '_' (up to 40), like C00000013.")
+    st.error(f"A customer key is letters, digits, '-' or '_' (up to 40), like {EXAMPLE_CUSTOMER}.")
     page_footer()
     st.stop()
 try:

@@ -93,3 +93,13 @@
 {% macro settled_before_window() -%}
     coalesce(due_date < {{ rebuild_from_month() }} and covered_on < {{ rebuild_from_month() }}, false)
 {%- endmacro %}
+
+{# A table of the last `count` reporting months (as_of_month): a monthly run drops the months that
+   have left them, as a full build would not have them. #}
+{% macro keep_last_as_of_months(count) -%}
+    {%- if rebuilding_window() -%}
+        delete from {{ this }} where as_of_month not in (
+            select report_month from {{ ref('int_reporting_months') }} order by report_month desc limit {{ count }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -3,11 +3,15 @@
 -- and the accounts and balances of that month. rollout_forecast projects from one as-of month's rows
 -- only, so a forecast never reads its own future; the later months' rows are what happened, for the
 -- backtest. Every column is a fact of its month: consent, invitation and opt-out dates after the
--- month's end are not seen. No personal data (R15).
+-- month's end are not seen, so a monthly run keeps the as-of months before its window as built and
+-- drops the ones that left the last seven. No personal data (R15).
 {%- set as_of_months = 7 %}
+{{ monthly_incremental('as_of_month') }}
+{{ config(post_hook="{{ keep_last_as_of_months(" ~ as_of_months ~ ") }}") }}
 with as_of as (
     select report_month as as_of_month, month_end
     from {{ ref('int_reporting_months') }}
+    where {{ in_rebuild_window('report_month') }}
     qualify row_number() over (order by report_month desc) <= {{ as_of_months }}
 ),
 
@@ -22,6 +26,7 @@ cohorts as (
         cohort_months.limit_band
     from {{ ref('int_cohort_months') }} as cohort_months
     inner join as_of on cohort_months.report_month = as_of.as_of_month
+    where {{ in_rebuild_window('cohort_months.report_month') }}
 ),
 
 scores as (  -- the score valid at the month's end, as the cohort's score band (P2): the invitation order
@@ -39,6 +44,7 @@ with_score as (
 
 reported as (
     select report_month, account_id from {{ ref('credit_report_monthly') }}
+    where {{ in_rebuild_window('report_month') }}
 ),
 
 accounts as (  -- active: open at some point in the month; open: still open at its end
@@ -58,6 +64,7 @@ accounts as (  -- active: open at some point in the month; open: still open at i
     from {{ ref('int_account_months') }} as months
     inner join as_of on months.report_month = as_of.as_of_month
     left join reported using (report_month, account_id)
+    where {{ in_rebuild_window('months.report_month') }}
     group by all
 ),
 
