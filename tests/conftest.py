@@ -248,6 +248,19 @@ def dbt_cli(
     )
 
 
+def mark_kept_month(warehouse: Path, month: str) -> None:
+    """Stamp a month's records so a test can tell whether a later run rebuilt that month; stamping
+    again takes the stamp off (amount_paid is never negative, and x -> -1 - x undoes itself)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "update marts.credit_report_monthly set amount_paid = -1 - amount_paid where report_month = ?::date",
+            [month + "-01"],
+        )
+    finally:
+        con.close()
+
+
 def differing_rows(a: Path, b: Path) -> dict[str, int]:
     """Per model table of warehouse `a` (staging's kept tables too): rows not matched one for one in
     `b`, both ways (the analytics views select from these tables)."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import dbt_build, differing_rows, failure_message, load_all, monthly_run, query
+from conftest import dbt_build, differing_rows, failure_message, load_all, mark_kept_month, monthly_run, query
 
 from source_system import GeneratorConfig, generate_landing
 
@@ -24,18 +23,6 @@ def landing(tmp_path_factory) -> Path:
     return out
 
 
-def stamp(warehouse: Path, month: str) -> None:
-    """Mark a month's records (x -> -1 - x on amount_paid, never negative; applied twice, undone)."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(
-            "update marts.credit_report_monthly set amount_paid = -1 - amount_paid where report_month = ?::date",
-            [month + "-01"],
-        )
-    finally:
-        con.close()
-
-
 def first_year_waves(warehouse: Path) -> set[str]:
     sql = "select distinct wave_label from marts.fct_rollout_coverage where month < date '2025-01-01'"
     rows = query(warehouse, sql)
@@ -48,7 +35,7 @@ def test_twelve_months_one_by_one_then_twelve_more_equal_one_full_build_of_24(in
     for month in MONTHS[:12]:
         monthly_run(instance, monthly, landing, month)
     waves_before = first_year_waves(monthly)
-    stamp(monthly, KEPT)
+    mark_kept_month(monthly, KEPT)
     monthly_run(instance, monthly, landing, MONTHS[12], last=MONTHS[-1])
     stamped = query(
         monthly,
@@ -56,7 +43,7 @@ def test_twelve_months_one_by_one_then_twelve_more_equal_one_full_build_of_24(in
         [KEPT + "-01"],
     )[0][0]
     assert stamped > 0  # the first year's months were kept, not rebuilt
-    stamp(monthly, KEPT)
+    mark_kept_month(monthly, KEPT)
 
     # the second year's invitations relabelled the first year's months (R16) instead of rebuilding them
     assert first_year_waves(monthly) > waves_before, (waves_before, first_year_waves(monthly))

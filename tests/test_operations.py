@@ -15,24 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SMALL_MONTHS as MONTHS
-from conftest import dbt_build, differing_rows, failure_message, load_all, monthly_run, query
+from conftest import dbt_build, differing_rows, failure_message, load_all, mark_kept_month, monthly_run, query
 from landing_builder import edit_csv
 
 from ingestion.load_report import reports
 from orchestration import settings
-
-
-def mark_kept_month(warehouse: Path, month: str) -> None:
-    """Stamp a month's records so a test can tell whether a later run rebuilt that month; stamping
-    again takes the stamp off (amount_paid is never negative, and x -> -1 - x undoes itself)."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(
-            "update marts.credit_report_monthly set amount_paid = -1 - amount_paid where report_month = ?::date",
-            [month + "-01"],
-        )
-    finally:
-        con.close()
 
 
 def stamped_months(warehouse: Path) -> list[str]:
