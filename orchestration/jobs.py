@@ -9,12 +9,12 @@ from orchestration.assets.published import published_analytics
 from orchestration.assets.raw import raw_landing_batch
 from orchestration.partitions import batch_months
 
-# One writer per DuckDB file: steps run in process, one after the other (STACK-TRAPS), and the
-# instance runs one run at a time (orchestration/dagster.yaml).
 # What the monthly job does after the load; the CLI's `run` runs them alone on the months loaded before a
 # rejected batch of its range.
 AFTER_THE_LOAD = (warehouse_models, published_analytics, bureau_submission_210)
 
+# One writer per DuckDB file: steps run in process, one after the other (STACK-TRAPS), and the
+# instance runs one run at a time (orchestration/dagster.yaml).
 monthly_batch_job = define_asset_job(
     "monthly_batch",
     selection=AssetSelection.assets(raw_landing_batch, *AFTER_THE_LOAD),
