@@ -7,10 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+JAVA := /usr/bin/java
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test dagster dashboard sql lint clean
+.PHONY: install install-spark run test test-spark dagster dashboard sql lint clean
 
 # Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE set (as on these machines) every process
 # would otherwise compile its imports again (~3,500 modules, 15 s a start for the CLI, dbt too).
@@ -24,6 +25,18 @@ $(BIN)/.installed: pyproject.toml requirements.lock Makefile
 
 install: $(BIN)/.installed
 
+# The Spark engine (docs/spark.md): the spark extra, a superset of requirements.lock, and the Java
+# runtime PySpark starts (Debian's OpenJDK 17).
+$(BIN)/.spark-installed: $(BIN)/.installed requirements-spark.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-spark.lock
+	touch $@
+
+$(JAVA):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless
+
+install-spark: $(BIN)/.spark-installed $(JAVA)
+
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here); without a CJK
 # font it draws province names and five-level classes (Chinese) as boxes.
 $(CHROMIUM) $(CJK_FONT):
@@ -35,9 +48,13 @@ run: install
 	$(BIN)/credit-reporting-warehouse run
 
 # Two workers, one test file each at a time (a file's fixtures are built once), the longest files first
-# (tests/conftest.py); the slowest 20 listed.
-test: install $(CHROMIUM) $(CJK_FONT)
+# (tests/conftest.py); the slowest 20 listed. The suite includes tests/spark: Spark builds the marts
+# DuckDB built (test-spark runs those alone).
+test: install install-spark $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=20
+
+test-spark: install-spark
+	$(BIN)/python -m pytest tests/spark --durations=5
 
 dagster: install
 	$(BIN)/python -m orchestration.dagster_ui

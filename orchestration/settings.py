@@ -21,6 +21,7 @@ FEEDBACK_ENV = "CRW_FEEDBACK"  # the folder the bureau's feedback files (.fbk) a
 ORG_CODE_ENV = "CRW_ORG_CODE"  # the 14-character data-provider code the bureau gave the lender
 MAX_HELD_SHARE_ENV = "CRW_MAX_HELD_SHARE"  # above this share of a month held (S1-S6), nothing is sent
 SUBMISSION_TIME_ENV = "CRW_SUBMISSION_TIME"  # a fixed generation time (ISO, with offset): same run, same bytes
+LAKE_ENV = "CRW_LAKE"  # where each loaded batch is also written as Parquet for Spark (unset: nowhere)
 DBT_TARGET_ENV = "DBT_TARGET_PATH"  # dbt's own variable, which dagster-dbt reads too
 DEFAULT_FIRST_MONTH = "2024-01"
 
@@ -37,6 +38,11 @@ def warehouse_path() -> Path:
 
 def landing_dir() -> Path:
     return Path(os.environ.get(LANDING_ENV, PROJECT_ROOT / "data" / "landing")).resolve()
+
+
+def lake_dir() -> Path | None:
+    """The Parquet lake Spark builds from (ingestion/lake.py, docs/spark.md), when one is set."""
+    return Path(os.environ[LAKE_ENV]).resolve() if os.environ.get(LAKE_ENV) else None
 
 
 def submissions_dir() -> Path:

@@ -2,7 +2,10 @@
 {% macro consented_accounts() -%}
     select accounts.account_id
     from {{ ref('stg_landing__accounts') }} as accounts
-    semi join {{ ref('int_consent_windows') }} as consent using (customer_id, product)
+    where exists (
+        select 1 from {{ ref('int_consent_windows') }} as consent
+        where consent.customer_id = accounts.customer_id and consent.product = accounts.product
+    )
 {%- endmacro %}
 
 {# A monthly run of int_bill_coverage keeps only what no batch of the window can change: the bills

@@ -25,6 +25,7 @@
 {%- endmacro %}
 
 {% macro age_at(birth_date, on_date) -%}
-    (date_diff('year', {{ birth_date }}, {{ on_date }})
-        - case when strftime({{ on_date }}, '%m%d') < strftime({{ birth_date }}, '%m%d') then 1 else 0 end)
+    (year({{ on_date }}) - year({{ birth_date }})
+        - case when month({{ on_date }}) * 100 + day({{ on_date }}) < month({{ birth_date }}) * 100 + day({{ birth_date }})
+            then 1 else 0 end)
 {%- endmacro %}

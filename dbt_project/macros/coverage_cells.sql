@@ -73,12 +73,22 @@
         group by all
     ),
 
+    {%- set account_side = ['active_accounts', 'reported_accounts', 'total_balance', 'reported_balance'] %}
+
     measures as (
-        select *, 0 as customer_months, 0 as invited_customers, 0 as consented_customers, 0 as opted_out_by_closing
-        from account_measures
-        union all by name
-        select *, 0 as active_accounts, 0 as reported_accounts, 0 as total_balance, 0 as reported_balance
-        from customer_measures
+        {%- for side in ['account_measures', 'customer_measures'] %}
+        select
+            report_month,
+            {%- for column in coverage_grain() %}
+            {{ column }},
+            {%- endfor %}
+            {%- for measure in coverage_measures() %}
+            {{ measure if (measure in account_side) == (side == 'account_measures') else 0 }} as {{ measure }}
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        from {{ side }}
+        {{ 'union all' if loop.first }}
+        {%- endfor %}
     )
 
     select

@@ -17,13 +17,7 @@
   have dropped it). Their kept rows go first; the model inserts their latest version, if any.
 #}
 {% macro latest_versions_kept(table, key) -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ take_back_versions_to_rerank('" ~ table ~ "', '" ~ key ~ "') }}",
-        meta={'window_column': '_batch_month'},
-    ) }}
+    {{ monthly_incremental('_batch_month', pre_hook="{{ take_back_versions_to_rerank('" ~ table ~ "', '" ~ key ~ "') }}") }}
 {%- endmacro %}
 
 {% macro keys_to_rerank() -%}

@@ -14,14 +14,24 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
-{% macro monthly_incremental(month_column='report_month') -%}
+{#- A model whose months before the window stay as built: `pre_hook` takes them back for the run
+    (by default the window's months are deleted), `month_column` (or none) names the column the
+    monthly run's tests check the window on. Where an engine cannot keep months in place, a table
+    rebuilt whole (engines/dispatched.sql). -#}
+{% macro monthly_incremental(month_column='report_month', pre_hook=none, post_hook=none) -%}
+    {%- set meta = {'window_column': month_column} if month_column else {} -%}
+    {%- if keeps_months_in_place() -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_rebuilt_months('" ~ month_column ~ "') }}",
-        meta={'window_column': month_column},
+        pre_hook=pre_hook if pre_hook is not none else "{{ delete_rebuilt_months('" ~ month_column ~ "') }}",
+        post_hook=post_hook or [],
+        meta=meta,
     ) }}
+    {%- else -%}
+    {{ config(materialized='table', meta=meta) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {# Months before the window stay as built; the pre-hook deletes the window's months. A changed

@@ -3,4 +3,4 @@ select report_month, account_id, repayment_history_24m, month_status
 from {{ ref('credit_report_monthly') }}
 where length(repayment_history_24m) <> 24
    or right(repayment_history_24m, 1) <> month_status
-   or not regexp_full_match(repayment_history_24m, '[NM*1-7C/]{24}')
+   or not {{ fully_matches('repayment_history_24m', '[NM*1-7C/]{24}') }}

@@ -20,6 +20,7 @@ from dagster import (
 from bureau.ledger import ensure_ledger
 from foundation.errors import BatchNotReady, BatchRejected
 from foundation.landing import LANDING_FILES
+from ingestion import lake
 from ingestion.load_report import INDEX
 from ingestion.raw_load import BatchLoad, load_batch
 from orchestration import settings
@@ -77,6 +78,9 @@ def raw_landing_batch(context: AssetExecutionContext, warehouse: Warehouse):
             with warehouse.connect() as con:
                 result = load_batch(con, Path(warehouse.landing_dir) / month, reports)
                 ensure_ledger(con)  # the analytics models read the bureau's ledger: plain dbt finds it
+                if lake_dir := settings.lake_dir():  # the same batch for Spark (docs/spark.md)
+                    lake.write_batch(con, lake_dir, month)
+                    lake.write_bookkeeping(con, lake_dir)
         except (BatchNotReady, BatchRejected) as exc:
             before = f" (loaded before it: {', '.join(r.batch_month for r in loaded)})" if loaded else ""
             raise Failure(

@@ -13,8 +13,8 @@
 {% for file, customer, account in files %}
 select
     '{{ file }}' as file,
-    cast({{ customer }} as varchar) as customer_id,
-    cast({{ account }} as varchar) as account_id,
+    cast({{ customer }} as {{ dbt.type_string() }}) as customer_id,
+    cast({{ account }} as {{ dbt.type_string() }}) as account_id,
     batch_month,
     _source_row as source_row,
     reason

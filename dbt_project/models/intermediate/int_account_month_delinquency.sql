@@ -4,7 +4,7 @@
 -- At month end, bills due before the last day (P3) are due; the FIFO-covered ones are a prefix of
 -- them (P4), so: overdue_periods = bills due - bills covered, counting only bills with an amount
 -- (charged_seq; P11: a 0.00 bill is never past due), overdue_amount = total due - paid,
--- days_past_due from the oldest uncovered bill's due date to the last day. ASOF joins find the
+-- days_past_due from the oldest uncovered bill's due date to the last day. ASOF joins (engines/) find the
 -- prefixes without expanding bills x months.
 with spine as (
     select * from {{ ref('int_reportable_account_months') }}
@@ -31,7 +31,11 @@ bills as (
     select * from spine_bills
     where not {{ settled_before_window() }}
     union all
-    select spine_bills.* from spine_bills semi join last_settled using (account_id, bill_seq)
+    select spine_bills.* from spine_bills
+    where exists (
+        select 1 from last_settled
+        where last_settled.account_id = spine_bills.account_id and last_settled.bill_seq = spine_bills.bill_seq
+    )
 ),
 {%- else -%}
 bills as (
@@ -90,36 +94,33 @@ due_in_month as (
     group by account_id, due_month
 ),
 
+spine_months as (  -- the prefixes below need only these; the spine's other columns join back at the end
+    select account_id, report_month, month_end from spine
+),
+
+paid_in_window as (
+    {{ asof_left_join('spine_months', 'paid_running', ['account_id'], 'report_month', '>=', 'paid_month',
+        ['paid_running.paid_to_date as paid_in_window']) }}
+),
+
 with_paid as (
     select
-        spine.*,
-        coalesce(paid_before_window.amount_paid, 0) + coalesce(paid_running.paid_to_date, 0) as paid_to_date
-    from spine
-    asof left join paid_running
-        on spine.account_id = paid_running.account_id
-        and spine.report_month >= paid_running.paid_month
-    left join paid_before_window on spine.account_id = paid_before_window.account_id
+        paid_in_window.*,
+        coalesce(paid_before_window.amount_paid, 0) + coalesce(paid_in_window.paid_in_window, 0) as paid_to_date
+    from paid_in_window
+    left join paid_before_window on paid_in_window.account_id = paid_before_window.account_id
 ),
 
 with_due as (
-    select
-        with_paid.*,
-        coalesce(due_prefix.bills_due, 0) as bills_due,
-        coalesce(due_prefix.total_due, 0) as total_due
-    from with_paid
-    asof left join due_prefix
-        on with_paid.account_id = due_prefix.account_id
-        and with_paid.month_end > due_prefix.due_date
+    {{ asof_left_join('with_paid', 'due_prefix', ['account_id'], 'month_end', '>', 'due_date', [
+        'coalesce(due_prefix.bills_due, 0) as bills_due',
+        'coalesce(due_prefix.total_due, 0) as total_due',
+    ]) }}
 ),
 
 with_covered as (
-    select
-        with_due.*,
-        coalesce(covered_prefix.bills_covered, 0) as bills_covered
-    from with_due
-    asof left join covered_prefix
-        on with_due.account_id = covered_prefix.account_id
-        and with_due.paid_to_date >= covered_prefix.cumulative_due
+    {{ asof_left_join('with_due', 'covered_prefix', ['account_id'], 'paid_to_date', '>=', 'cumulative_due',
+        ['coalesce(covered_prefix.bills_covered, 0) as bills_covered']) }}
 ),
 
 delinquency as (
@@ -131,17 +132,20 @@ delinquency as (
 )
 
 select
-    delinquency.* exclude (paid_to_date, bills_due, total_due, bills_covered, overdue_periods, overdue_amount),
+    spine.*,
     cast(coalesce(due_in_month.amount_due, 0) as decimal(18, 2)) as amount_due,
     cast(coalesce(paid_by_month.amount_paid, 0) as decimal(18, 2)) as amount_paid,
     cast(
-        case when delinquency.overdue_periods > 0 then delinquency.month_end - oldest_unpaid.due_date else 0 end
+        case when delinquency.overdue_periods > 0 then {{ dbt.datediff('oldest_unpaid.due_date', 'delinquency.month_end', 'day') }} else 0 end
         as integer
     ) as days_past_due,
     cast(delinquency.overdue_periods as integer) as overdue_periods,
     cast(delinquency.overdue_amount as decimal(18, 2)) as overdue_amount,
     coalesce(due_in_month.any_paid_late_within_month, false) as paid_late_within_month
-from delinquency
+from spine
+inner join delinquency
+    on spine.account_id = delinquency.account_id
+    and spine.report_month = delinquency.report_month
 left join bills as oldest_unpaid
     on delinquency.account_id = oldest_unpaid.account_id
     and oldest_unpaid.charged_seq = delinquency.bills_covered + 1

@@ -1,12 +1,7 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_bills_to_recompute() }}",
-) }}
+{{ monthly_incremental(none, pre_hook="{{ delete_bills_to_recompute() }}") }}
 -- R8, P4: repayments go to an account's bills oldest first (due date, then bill id). Bill i is
 -- covered once the account's cumulative payments reach the total due of bills 1..i, so
--- prepayments and overpayments carry forward. Set-based: running sums and an ASOF join.
+-- prepayments and overpayments carry forward. Set-based: running sums and an ASOF join (engines/dispatched.sql).
 -- P11: a bill of 0.00 asks for nothing: covered as it is issued, and not counted among the bills
 -- with an amount (charged_seq), so it is never a past-due period nor paid late.
 -- Only for the accounts whose customer consented for the product: the only ones reported (R3).
@@ -32,12 +27,12 @@ last_kept as (  -- per account, the last bill kept, as the place to go on from (
     group by account_id
 {%- else %}
     select
-        cast(null as varchar) as account_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
         cast(null as bigint) as bill_seq,
         cast(null as bigint) as charged_seq,
         cast(null as decimal(18, 2)) as cumulative_due,
         cast(null as date) as due_date,
-        cast(null as varchar) as bill_id,
+        cast(null as {{ dbt.type_string() }}) as bill_id,
         cast(null as date) as paid_from
     where false
 {%- endif %}
@@ -55,19 +50,21 @@ bills as (
         coalesce(last_kept.charged_seq, 0) + count(*) filter (where bills.amount_due > 0) over by_due as charged_seq,
         coalesce(last_kept.cumulative_due, 0) + sum(bills.amount_due) over by_due as cumulative_due
     from {{ ref('stg_landing__bills') }} as bills
-    semi join consented_accounts using (account_id)
     left join last_kept using (account_id)
-    where last_kept.account_id is null
-        or bills.due_date > last_kept.due_date
-        or (bills.due_date = last_kept.due_date and bills.bill_id > last_kept.bill_id)
+    where bills.account_id in (select account_id from consented_accounts)
+        and (
+            last_kept.account_id is null
+            or bills.due_date > last_kept.due_date
+            or (bills.due_date = last_kept.due_date and bills.bill_id > last_kept.bill_id)
+        )
     window by_due as (partition by bills.account_id order by bills.due_date, bills.bill_id rows unbounded preceding)
 ),
 
 repayments as (
     select repayments.*, coalesce(last_kept.paid_from, date '0001-01-01') as paid_from
     from {{ ref('stg_landing__repayments') }} as repayments
-    semi join consented_accounts using (account_id)
     left join last_kept using (account_id)
+    where repayments.account_id in (select account_id from consented_accounts)
 ),
 
 paid_in_total as (
@@ -94,13 +91,8 @@ payments as (  -- the payments that may cover a bill recomputed here, with the a
 
 -- the first payment that brings the running total up to the bill's cumulative due
 covering_payment as (
-    select
-        bills.*,
-        payments.paid_on as covering_paid_on
-    from bills
-    asof left join payments
-        on bills.account_id = payments.account_id
-        and bills.cumulative_due <= payments.cumulative_paid
+    {{ asof_left_join('bills', 'payments', ['account_id'], 'cumulative_due', '<=', 'cumulative_paid',
+        ['payments.paid_on as covering_paid_on']) }}
 )
 
 select

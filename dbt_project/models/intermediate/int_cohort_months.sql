@@ -68,31 +68,32 @@ kept_limits as (
     where report_month = (select max(report_month) from {{ this }} where report_month < {{ rebuild_from_month() }})
 {%- else %}
     select
-        cast(null as varchar) as customer_id,
-        cast(null as varchar) as product,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as product,
         cast(null as decimal(18, 2)) as credit_limit
     where false
 {%- endif %}
 ),
 
 with_customer as (
-    select spine.*, history.birth_date, history.province_code, history.registered_on, history.sesame_score
-    from spine
-    asof left join history
-        on spine.customer_id = history.customer_id
-        and spine.cutoff_local > history.valid_from_local
+    {{ asof_left_join('spine', 'history', ['customer_id'], 'cutoff_local', '>', 'valid_from_local', [
+        'history.birth_date', 'history.province_code', 'history.registered_on', 'history.sesame_score',
+    ]) }}
+),
+
+with_product_limit as (
+    {{ asof_left_join('with_customer', 'product_limits', ['customer_id', 'product'], 'report_month', '>=',
+        'snapshot_month', ['product_limits.credit_limit as product_limit']) }}
 ),
 
 with_limit as (
-    select with_customer.*, coalesce(product_limits.credit_limit, kept_limits.credit_limit) as credit_limit
-    from with_customer
-    asof left join product_limits
-        on with_customer.customer_id = product_limits.customer_id
-        and with_customer.product = product_limits.product
-        and with_customer.report_month >= product_limits.snapshot_month
+    select
+        with_product_limit.*,
+        coalesce(with_product_limit.product_limit, kept_limits.credit_limit) as credit_limit
+    from with_product_limit
     left join kept_limits
-        on with_customer.customer_id = kept_limits.customer_id
-        and with_customer.product = kept_limits.product
+        on with_product_limit.customer_id = kept_limits.customer_id
+        and with_product_limit.product = kept_limits.product
 )
 
 select

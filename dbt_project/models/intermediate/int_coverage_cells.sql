@@ -3,13 +3,10 @@
 -- contributions of customers relabelled since (a wave, a consent, an opt-out): a new month costs that
 -- month and the relabelled customers' history, not 24 months. The labels the cells were built with
 -- are kept beside them (int_coverage_cells_labels). No personal data (R15).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
+{{ monthly_incremental(
+    'month',
     pre_hook=["{{ delete_rebuilt_months('month') }}", "{{ relabel_kept_coverage_cells() }}"],
     post_hook="{{ keep_coverage_labels() }}",
-    meta={'window_column': 'month'},
 ) }}
 
 select * from {{ coverage_cell_sums(ref('int_customer_product_rollout'), in_rebuild_window('report_month')) }}

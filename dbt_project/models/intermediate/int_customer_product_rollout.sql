@@ -41,7 +41,7 @@ opt_outs as (
     inner join first_invitation using (customer_id, product)
     left join consents using (customer_id, product)
     where accounts.closed_at >= first_invitation.first_invited_at
-      and accounts.closed_on - first_invitation.first_invited_on <= 60
+      and {{ dbt.datediff('first_invitation.first_invited_on', 'accounts.closed_on', 'day') }} <= 60
       and (consents.consent_signed_at is null or consents.consent_signed_at > accounts.closed_at)
     group by accounts.customer_id, accounts.product
 )

@@ -18,9 +18,9 @@ previous as (  -- a monthly run continues each account's last kept string, if it
     qualify row_number() over (partition by account_id order by report_month desc) = 1
 {%- else %}
     select
-        cast(null as varchar) as account_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
         cast(null as date) as report_month,
-        cast(null as varchar) as repayment_history_24m
+        cast(null as {{ dbt.type_string() }}) as repayment_history_24m
     where false
 {%- endif %}
 ),
@@ -39,7 +39,7 @@ bounds as (  -- from the month after the kept string, else from the first record
 calendar as (
     select
         account_id,
-        cast(unnest(generate_series(first_month, last_month, interval 1 month)) as date) as report_month
+        {{ each_month('first_month', 'last_month') }} as report_month
     from bounds
 ),
 
@@ -58,10 +58,9 @@ windowed as (
         account_id,
         report_month,
         has_record,
-        array_to_string(
-            list(mark) over (partition by account_id order by report_month rows between 23 preceding and current row),
-            ''
-        ) as recent_marks
+        {{ window_string_agg(
+            'mark', 'partition by account_id order by report_month rows between 23 preceding and current row'
+        ) }} as recent_marks
     from marks
 )
 

@@ -34,12 +34,13 @@ scores as (  -- the score valid at the month's end, as the cohort's score band (
     from {{ ref('int_customer_history') }}
 ),
 
+cohorts_at_cutoff as (
+    select *, cast(month_end + interval 1 day as timestamp) as cutoff_local from cohorts
+),
+
 with_score as (
-    select cohorts.*, scores.sesame_score
-    from cohorts
-    asof left join scores
-        on cohorts.customer_id = scores.customer_id
-        and cast(cohorts.month_end + interval 1 day as timestamp) > scores.valid_from_local
+    {{ asof_left_join('cohorts_at_cutoff', 'scores', ['customer_id'], 'cutoff_local', '>', 'valid_from_local',
+        ['scores.sesame_score']) }}
 ),
 
 reported as (

@@ -7,8 +7,8 @@
     {%- endfor %}
 {%- endfor %}
 select
-    cast(dimension as varchar) as dimension,
-    cast(band as varchar) as band,
+    cast(dimension as {{ dbt.type_string() }}) as dimension,
+    cast(band as {{ dbt.type_string() }}) as band,
     cast(sort_order as integer) as sort_order,
     cast(lower_bound as bigint) as lower_bound,
     cast(upper_bound as bigint) as upper_bound

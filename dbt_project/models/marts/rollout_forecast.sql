@@ -31,7 +31,7 @@ invited as (  -- wave customers (R16), their months from invitation to consent a
         product,
         wave_label,
         invited_month,
-        date_diff('month', invited_month, consented_month) as months_to_consent,
+        {{ month_diff('invited_month', 'consented_month') }} as months_to_consent,
         opted_out
     from state
     where wave_label like 'wave %'
@@ -51,7 +51,7 @@ waves as (
 ),
 
 months_since as (
-    select range as t from range(0, 1200)
+    select t from {{ integers(1200, 't') }} as numbers
 ),
 
 consents_per_month as (
@@ -73,7 +73,7 @@ wave_steps as (  -- per wave and month t since its invitation (as far as seen): 
             partition by waves.as_of_month, waves.product, waves.wave_label order by months_since.t
             rows between unbounded preceding and 1 preceding), 0) as unconsented_before
     from waves
-    inner join months_since on months_since.t <= date_diff('month', waves.wave_month, waves.as_of_month)
+    inner join months_since on months_since.t <= {{ month_diff('waves.wave_month', 'waves.as_of_month') }}
     left join consents_per_month
         on consents_per_month.as_of_month = waves.as_of_month
         and consents_per_month.product = waves.product
@@ -102,9 +102,9 @@ survival as (  -- S(t): the share of a wave still unconsented at the end of mont
         as_of_month,
         product,
         t,
-        product(1 - hazard) over steps as surviving,
-        product(1 - hazard_low) over steps as surviving_low,
-        product(1 - hazard_high) over steps as surviving_high
+        {{ window_product('1 - hazard', 'steps') }} as surviving,
+        {{ window_product('1 - hazard_low', 'steps') }} as surviving_low,
+        {{ window_product('1 - hazard_high', 'steps') }} as surviving_high
     from hazards
     window steps as (partition by as_of_month, product order by t)
 ),
@@ -130,7 +130,7 @@ opt_out_rates as (  -- the recent mature waves' share opting out by closing
     from (
         select *, row_number() over (partition by as_of_month, product order by wave_month desc, wave_label desc) as maturity_rank
         from waves
-        where date_diff('month', wave_month, as_of_month) >= {{ mature_months }}
+        where {{ month_diff('wave_month', 'as_of_month') }} >= {{ mature_months }}
     )
     where maturity_rank <= {{ recent_waves }}
     group by all
@@ -140,7 +140,7 @@ pace_months as (  -- every month since the third most recent wave, with its firs
     select
         recent.as_of_month,
         recent.product,
-        cast(unnest(generate_series(recent.since, recent.as_of_month, interval 1 month)) as date) as invited_month
+        {{ each_month('recent.since', 'recent.as_of_month') }} as invited_month
     from (
         select as_of_month, product, min(wave_month) as since
         from waves
@@ -190,7 +190,7 @@ segments as (  -- customers who move alike, summed: a cohort, a stage, and the m
             when state.invited_month is not null then 'invited'
             else 'waiting'
         end as stage,
-        date_diff('month', state.invited_month, state.as_of_month) as age,
+        {{ month_diff('state.invited_month', 'state.as_of_month') }} as age,
         {%- for suffix, rate in variants.items() %}
         case when ceil(queue.place / pace.{{ rate }}) <= {{ horizon }}
             then cast(ceil(queue.place / pace.{{ rate }}) as integer) end as invited_in{{ suffix }},
@@ -210,11 +210,13 @@ segments as (  -- customers who move alike, summed: a cohort, a stage, and the m
 ),
 
 horizons as (
-    select range as months_ahead from range(0, {{ horizon + 1 }})
+    select months_ahead from {{ integers(horizon + 1, 'months_ahead') }} as numbers
 ),
 
 -- Shares as decimals: the sums below are then exact, so the same state gives the same bits whatever
--- order DuckDB's threads add in (a monthly run and a full build compare equal row for row).
+-- order DuckDB's threads add in (a monthly run and a full build compare equal row for row). Each
+-- segment's balance is rounded to the cent before the sum, written out because the engines' own
+-- types differ there (DuckDB's case takes its first branch's scale, Spark's the widest).
 projected as (  -- per segment and month ahead: the chance a still-unconsented account is reported by then
     select
         segments.*,
@@ -256,14 +258,14 @@ cohort_projection as (
         sum(case when months_ahead = 0 then reported_accounts else reported_open_accounts
             + coalesce(reported_share{{ suffix }}, 0) * (open_accounts - reported_open_accounts) end)
             as projected_reported_accounts{{ suffix }},
-        sum(case when months_ahead = 0 then reported_balance else reported_open_balance
-            + coalesce(reported_share{{ suffix }}, 0) * (open_balance - reported_open_balance) end)
+        sum(cast(case when months_ahead = 0 then reported_balance else reported_open_balance
+            + coalesce(reported_share{{ suffix }}, 0) * (open_balance - reported_open_balance) end as decimal(38, 2)))
             as projected_reported_balance{{ suffix }},
         {%- endfor %}
         sum(case when months_ahead = 0 then active_accounts else open_accounts * (1 - opt_out_share) end)
             as projected_active_accounts,
-        sum(case when months_ahead = 0 then total_balance else open_balance * (1 - opt_out_share) end)
-            as projected_total_balance
+        sum(cast(case when months_ahead = 0 then total_balance else open_balance * (1 - opt_out_share) end
+            as decimal(38, 2))) as projected_total_balance
     from projected
     group by {{ cohort_grouping_sets('as_of_month, product, months_ahead', dimensions) }}
 ),
@@ -285,7 +287,7 @@ happened as (  -- the same customers, in the cohorts frozen at the as-of month, 
             {%- for d in dimensions %}
             frozen.{{ d }},
             {%- endfor %}
-            date_diff('month', frozen.as_of_month, later.as_of_month) as months_ahead,
+            {{ month_diff('frozen.as_of_month', 'later.as_of_month') }} as months_ahead,
             later.active_accounts,
             later.reported_accounts,
             later.total_balance,
@@ -311,7 +313,8 @@ coverage as (
         happened.actual_active_accounts,
         happened.actual_reported_accounts,
         happened.actual_reported_accounts / nullif(happened.actual_active_accounts, 0) as actual_account_coverage,
-        happened.actual_reported_balance / nullif(happened.actual_total_balance, 0) as actual_balance_coverage
+        cast(happened.actual_reported_balance as double) / nullif(cast(happened.actual_total_balance as double), 0)
+            as actual_balance_coverage
     from cohort_projection
     left join happened using (as_of_month, product, months_ahead, cohort_dimension, cohort_value)
 )
@@ -321,7 +324,7 @@ select
     coverage.product,
     coverage.cohort_dimension,
     coverage.cohort_value,
-    cast(coverage.as_of_month + to_months(coverage.months_ahead) as date) as month,
+    cast({{ dbt.dateadd('month', 'coverage.months_ahead', 'coverage.as_of_month') }} as date) as month,
     cast(coverage.months_ahead as integer) as months_ahead,
     cast(coverage.projected_active_accounts as double) as projected_active_accounts,
     {%- for suffix in variants %}
@@ -339,7 +342,7 @@ select
     {%- endfor %}
     {%- for suffix, name in {'': '', '_high': '_early', '_low': '_late'}.items() %}
     cast(min(case when coverage.account_coverage{{ suffix }} >= 0.9
-        then coverage.as_of_month + to_months(coverage.months_ahead) end) over cohort as date) as reaches_90pct_month{{ name }},
+        then {{ dbt.dateadd('month', 'coverage.months_ahead', 'coverage.as_of_month') }} end) over cohort as date) as reaches_90pct_month{{ name }},
     {%- endfor %}
     cast(pace.per_month as double) as invitations_per_month,
     cast(coalesce(pace.waves_seen, 0) as integer) as waves_seen,

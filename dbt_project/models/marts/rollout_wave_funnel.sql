@@ -10,17 +10,16 @@ history as (
 ),
 
 with_score as (
-    select rollout.*, history.sesame_score as score_at_invite
-    from rollout
-    asof left join history
-        on rollout.customer_id = history.customer_id
-        and rollout.first_invited_at >= history.valid_from
+    {{ asof_left_join('rollout', 'history', ['customer_id'], 'first_invited_at', '>=', 'valid_from',
+        ['history.sesame_score as score_at_invite']) }}
 ),
 
 answered as (
     select
         *,
-        case when consent_signed_at >= first_invited_at then consented_on - first_invited_on end as days_to_consent
+        case
+            when consent_signed_at >= first_invited_at then {{ dbt.datediff('first_invited_on', 'consented_on', 'day') }}
+        end as days_to_consent
     from with_score
 )
 
