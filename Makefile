@@ -5,6 +5,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+SPARK_VENV := .venv-spark
 CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 JAVA := /usr/bin/java
@@ -25,17 +26,18 @@ $(BIN)/.installed: pyproject.toml requirements.lock Makefile
 
 install: $(BIN)/.installed
 
-# The Spark engine (docs/spark.md): the spark extra, a superset of requirements.lock, and the Java
-# runtime PySpark starts (Debian's OpenJDK 17).
-$(BIN)/.spark-installed: $(BIN)/.installed requirements-spark.lock
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-spark.lock
+# The Spark engine (docs/spark.md): dbt-spark and PySpark in their own environment (why:
+# requirements-spark.in), and the Java runtime PySpark starts (Debian's OpenJDK 17).
+$(SPARK_VENV)/.installed: requirements-spark.lock $(BIN)/.installed
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(SPARK_VENV)/bin/python -r requirements-spark.lock
 	touch $@
 
 $(JAVA):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless
 
-install-spark: $(BIN)/.spark-installed $(JAVA)
+install-spark: $(SPARK_VENV)/.installed $(JAVA)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here); without a CJK
 # font it draws province names and five-level classes (Chinese) as boxes.

@@ -49,10 +49,16 @@ LEDGER_RELATIONS = (
 
 
 def publish_analytics(
-    warehouse: Path, target: Path, run_id: str, only: tuple[str, ...] = (), failure: str | None = None
+    warehouse: Path,
+    target: Path,
+    run_id: str,
+    only: tuple[str, ...] = (),
+    failure: str | None = None,
+    reports: Path | None = None,
 ) -> Publication:
     """Copy the warehouse's analytics relations into `target`, replacing it atomically; with `only`,
     the current copy (if any) with just those relations copied again (the others have not changed).
+    `reports`: where the gate's validation reports are, when not beside `warehouse`.
 
     `failure` says the run failed, and why: the copy keeps the publication row of the last passing
     build (none: no build yet) and records the failure, which every page then shows."""
@@ -101,7 +107,7 @@ def publish_analytics(
                 row["published_at"],
                 row["run_id"],
                 row["data_as_of"],
-                str(settings.validation_reports_dir(warehouse)),
+                str(reports or settings.validation_reports_dir(warehouse)),
                 row["last_failure"],
                 row["last_failure_at"],
             ],
