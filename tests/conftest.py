@@ -44,7 +44,6 @@ from source_system import GeneratorConfig, generate_landing  # noqa: E402
 LONGEST_FILES = (
     "test_operations.py",
     "test_monthly_state.py",
-    "test_engines_agree.py",
     "test_readme_commands.py",
     "test_reporting_properties.py",
     "test_bureau_corrections.py",
