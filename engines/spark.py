@@ -75,8 +75,11 @@ class SparkBuild:
 
     def models(self) -> list[tuple[str, str]]:
         """(schema, name) of every model the last build's project has."""
+        return sorted((node["schema"], node["alias"]) for node in self._model_nodes())
+
+    def _model_nodes(self) -> list[dict]:
         nodes = json.loads((self.target / "manifest.json").read_text())["nodes"].values()
-        return sorted((n["schema"], n["alias"]) for n in nodes if n["resource_type"] == "model")
+        return [node for node in nodes if node["resource_type"] == "model"]
 
     def publish(self, back: Path, target: Path, run_id: str, reports: Path) -> Publication:
         """The dashboard's published copy from what Spark built: the analytics relations brought back
@@ -84,10 +87,9 @@ class SparkBuild:
         is (orchestration/analytics_copy.py). `reports`: the landing gate's, where the loads ran."""
         catalog = self.spark_dir / "analytics_from_spark.duckdb"
         catalog.unlink(missing_ok=True)
-        nodes = json.loads((self.target / "manifest.json").read_text())["nodes"].values()
         with duckdb.connect(str(catalog)) as con:
             con.execute(f"create schema {SCHEMA}")
-            for node in (n for n in nodes if n["resource_type"] == "model" and n["schema"] == SCHEMA):
+            for node in (n for n in self._model_nodes() if n["schema"] == SCHEMA):
                 name = f"{SCHEMA}.{node['alias']}"
                 files = sql_string(back / SCHEMA / node["alias"] / "*.parquet")
                 con.execute(f"create view {name} as select * from read_parquet({files})")
@@ -109,8 +111,7 @@ def load_back(back: Path, warehouse: Path, tables: tuple[str, ...] = (REPORTING_
             schema, name = table.split(".")
             con.execute(f"delete from {table}")
             files = sql_string(back / schema / name / "*.parquet")
-            loaded[table] = con.execute(f"insert into {table} by name select * from read_parquet({files})").fetchone()[
-                0
-            ]
+            inserted = con.execute(f"insert into {table} by name select * from read_parquet({files})")
+            loaded[table] = inserted.fetchone()[0]
         con.execute("commit")
     return loaded
